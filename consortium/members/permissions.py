@@ -1,0 +1,56 @@
+"""Who may do what with organisations and rosters. Plain predicates for views, services and templates."""
+
+from typing import Any
+
+from consortium.members.models import Organisation, OrganisationRole, Person
+
+
+def person_of(user: Any) -> Person | None:
+    if not getattr(user, "is_authenticated", False):
+        return None
+    try:
+        return user.person
+    except Person.DoesNotExist:
+        return None
+
+
+def has_org_role(user: Any, organisation: Organisation, role: str) -> bool:
+    person = person_of(user)
+    if person is None or person.organisation_id != organisation.pk or not person.is_approved_member:
+        return False
+    return person.roles.filter(organisation=organisation, role=role).exists()
+
+
+def is_primary_contact(user: Any, organisation: Organisation) -> bool:
+    return has_org_role(user, organisation, OrganisationRole.Role.PRIMARY_CONTACT)
+
+
+def is_submitter(user: Any, organisation: Organisation) -> bool:
+    return has_org_role(user, organisation, OrganisationRole.Role.SUBMITTER)
+
+
+def is_signatory(user: Any, organisation: Organisation) -> bool:
+    return has_org_role(user, organisation, OrganisationRole.Role.SIGNATORY)
+
+
+def is_staff_admin(user: Any) -> bool:
+    """Consortium staff with every right. Dataset admins are staff too, but not superusers."""
+    return bool(getattr(user, "is_authenticated", False) and user.is_active and user.is_superuser)
+
+
+def can_manage_roster(user: Any, organisation: Organisation) -> bool:
+    """Primary contacts run their own organisation's roster; staff admins run every roster."""
+    return is_staff_admin(user) or is_primary_contact(user, organisation)
+
+
+def can_view_directory(user: Any) -> bool:
+    """The member directory is for people with an account (verified by allauth before login)."""
+    return bool(getattr(user, "is_authenticated", False))
+
+
+def can_view_roster_names(user: Any, organisation: Organisation) -> bool:
+    """Colleagues and staff see who belongs to an organisation; other members see its contacts only."""
+    if is_staff_admin(user):
+        return True
+    person = person_of(user)
+    return person is not None and person.is_approved_member and person.organisation_id == organisation.pk

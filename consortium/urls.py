@@ -1,0 +1,18 @@
+from django.contrib import admin
+from django.contrib.auth.decorators import login_required
+from django.urls import include, path
+
+from consortium.portal import views as portal_views
+
+# The admin logs in through allauth (MFA, rate limits), not its own form.
+admin.site.login = login_required(admin.site.login)
+admin.site.site_header = "Consortium Portal administration"
+admin.site.site_title = "Consortium Portal admin"
+
+urlpatterns = [
+    path("healthz", portal_views.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
+    path("members/", include("consortium.members.urls")),
+    path("", include("consortium.portal.urls")),
+]

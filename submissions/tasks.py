@@ -1,0 +1,11 @@
+"""Celery tasks: thin, take ids, safe to run twice."""
+
+from celery import shared_task
+
+
+@shared_task(name="portal.ping", ignore_result=True)
+def ping(*, marker: str = "", **_: object) -> None:
+    """Proves a worker runs tasks end to end: records that it saw `marker`."""
+    from submissions.services import ping_record
+
+    ping_record(marker=marker)

@@ -1,0 +1,1 @@
+"""Working groups, their members and chairs, meetings, and benchmark rounds (issue 4)."""
