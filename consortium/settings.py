@@ -4,13 +4,18 @@ Defaults give the embedded mode: SQLite and a filesystem broker under var/, so a
 only Python runs everything. DATABASE_URL and REDIS_URL switch to PostgreSQL and Redis.
 """
 
+import sys
 from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(environ.Env().str("PORTAL_VAR_DIR", default=str(BASE_DIR / "var")))
+# Under pytest the embedded database, broker and media live apart from a running demo's.
+TESTING = "pytest" in sys.modules
+VAR_DIR = Path(
+    environ.Env().str("PORTAL_VAR_DIR", default=str(BASE_DIR / "var" / ("test" if TESTING else "")))
+)
 SHARED_DIR = BASE_DIR.parent / "shared"
 
 env = environ.Env()
@@ -42,6 +47,7 @@ INSTALLED_APPS = [
     "consortium.audit",
     "consortium.members",
     "consortium.portal",
+    "consortium.licensing",
     "workinggroups",
     "submissions",
 ]
@@ -189,7 +195,12 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE: dict = {}
+# Each app keeps its periodic tasks in a plain-data beat.py; they are merged here.
+from consortium.licensing.beat import SCHEDULE as _LICENSING_BEAT  # noqa: E402
+from submissions.beat import SCHEDULE as _SUBMISSIONS_BEAT  # noqa: E402
+from workinggroups.beat import SCHEDULE as _WORKINGGROUPS_BEAT  # noqa: E402
+
+CELERY_BEAT_SCHEDULE: dict = {**_WORKINGGROUPS_BEAT, **_SUBMISSIONS_BEAT, **_LICENSING_BEAT}
 # Workers write a heartbeat this often; one older than WORKER_STALE_AFTER counts as gone.
 WORKER_HEARTBEAT_INTERVAL = env.int("WORKER_HEARTBEAT_INTERVAL", default=15)
 WORKER_STALE_AFTER = env.int("WORKER_STALE_AFTER", default=60)
@@ -214,3 +225,6 @@ if not DEBUG:
     CSRF_COOKIE_SECURE = True
     SECURE_CONTENT_TYPE_NOSNIFF = True
     X_FRAME_OPTIONS = "DENY"
+
+if TESTING:
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

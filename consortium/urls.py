@@ -14,5 +14,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("members/", include("consortium.members.urls")),
+    path("", include("workinggroups.urls")),
+    path("datasets/", include("consortium.licensing.urls")),
     path("", include("consortium.portal.urls")),
 ]

@@ -7,10 +7,12 @@ from typing import Any
 from django.urls import reverse
 from django.utils import timezone
 
+from consortium.licensing import selectors as licensing
 from consortium.members import selectors as members
 from consortium.members.models import Membership
 from consortium.members.permissions import person_of
 from consortium.portal.middleware import user_has_mfa
+from workinggroups import selectors as workinggroups
 
 
 @dataclass(frozen=True)
@@ -86,4 +88,6 @@ def attention_items(user: Any) -> list[AttentionItem]:
                     "Talk to consortium staff about renewal.",
                 )
             )
+    items.extend(workinggroups.attention_items(user))
+    items.extend(licensing.attention_items(user))
     return items

@@ -1,7 +1,9 @@
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
+from consortium.licensing.demo import seed_licensing
 from consortium.members.demo import seed_members
+from workinggroups.demo import seed_workinggroups
 
 
 class Command(BaseCommand):
@@ -11,5 +13,6 @@ class Command(BaseCommand):
         today = timezone.localdate()
         self.stdout.write("Seeding demo data…")
         seed_members(today=today, log=self.stdout.write)
-        # Later apps add their own seeders here (working groups, rounds, submissions, datasets).
+        seed_workinggroups(today=today, log=self.stdout.write)
+        seed_licensing(today=today, log=self.stdout.write)
         self.stdout.write(self.style.SUCCESS("Demo data ready."))

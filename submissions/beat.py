@@ -1,0 +1,3 @@
+"""Celery beat entries of the submissions app (plain data: settings merges it)."""
+
+SCHEDULE: dict = {}

@@ -1,0 +1,71 @@
+"""Shared fixtures: one user per role, logged-in clients, and the paths of shared data."""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import Group
+from django.test import Client
+
+from consortium.members.demo import DATASET_ADMINS_GROUP
+from consortium.members.models import OrganisationRole
+from tests.factories import MembershipFactory, OrganisationFactory, PersonFactory, UserFactory, member_of
+
+SHARED_DIR = Path(__file__).resolve().parents[1].parent / "shared"
+MLPERF_DIR = SHARED_DIR / "mlperf"
+
+Role = OrganisationRole.Role
+ROLE_NAMES = ["anonymous", "member", "submitter", "primary", "chair", "dataset_admin", "staff"]
+
+
+@dataclass
+class Roles:
+    """One user per portal role. `org` is the organisation of member, submitter and primary;
+    `other_org` is the chair's (a different one, so cross-organisation rules are exercised)."""
+
+    org: object
+    other_org: object
+    member: object
+    submitter: object
+    primary: object
+    chair: object
+    dataset_admin: object
+    staff: object
+
+    def user(self, name: str):
+        return None if name == "anonymous" else getattr(self, name)
+
+    def client(self, name: str) -> Client:
+        client = Client()
+        user = self.user(name)
+        if user is not None:
+            client.force_login(user)
+        return client
+
+
+@pytest.fixture
+def roles(db) -> Roles:
+    org = MembershipFactory(organisation=OrganisationFactory(name="Acme AI", slug="acme")).organisation
+    other = MembershipFactory(organisation=OrganisationFactory(name="Globex", slug="globex")).organisation
+    dataset_admin = UserFactory(email="licensing@test.example", is_staff=True)
+    dataset_admin.groups.add(Group.objects.get_or_create(name=DATASET_ADMINS_GROUP)[0])
+    PersonFactory(user=dataset_admin, full_name="Dana Dataset")
+    staff = UserFactory(email="staff@test.example", is_staff=True, is_superuser=True)
+    PersonFactory(user=staff, full_name="Stef Staff", is_demo=True)
+    return Roles(
+        org=org,
+        other_org=other,
+        member=member_of(org, email="member@acme.test").user,
+        submitter=member_of(org, Role.SUBMITTER, email="submitter@acme.test").user,
+        primary=member_of(org, Role.PRIMARY_CONTACT, email="primary@acme.test").user,
+        chair=member_of(other, email="chair@globex.test").user,
+        dataset_admin=dataset_admin,
+        staff=staff,
+    )
+
+
+@pytest.fixture
+def mlperf_dir() -> Path:
+    if not MLPERF_DIR.is_dir():
+        pytest.skip(f"real MLPerf data not present at {MLPERF_DIR}")
+    return MLPERF_DIR

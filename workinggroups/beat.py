@@ -1,0 +1,3 @@
+"""Celery beat entries of the working groups app (plain data: settings merges it)."""
+
+SCHEDULE: dict = {}
