@@ -16,7 +16,7 @@ from consortium.members.models import (
     User,
 )
 
-PASSWORD = "correct-horse-battery"  # noqa: S105
+PASSWORD = "correct-horse-battery"
 
 
 class UserFactory(factory.django.DjangoModelFactory):

@@ -5,48 +5,88 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='WorkerPing',
+            name="WorkerPing",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('marker', models.CharField(max_length=100, unique=True)),
-                ('hostname', models.CharField(blank=True, max_length=255)),
-                ('at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("marker", models.CharField(max_length=100, unique=True)),
+                ("hostname", models.CharField(blank=True, max_length=255)),
+                ("at", models.DateTimeField(auto_now_add=True)),
             ],
         ),
         migrations.CreateModel(
-            name='WorkerPool',
+            name="WorkerPool",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=80, unique=True)),
-                ('queue', models.SlugField(help_text='Celery queue: workers start with -Q <queue>', max_length=80, unique=True)),
-                ('description', models.TextField(blank=True, help_text='The hardware class, e.g. 8 vCPU, 32 GB')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=80, unique=True)),
+                (
+                    "queue",
+                    models.SlugField(
+                        help_text="Celery queue: workers start with -Q <queue>", max_length=80, unique=True
+                    ),
+                ),
+                (
+                    "description",
+                    models.TextField(blank=True, help_text="The hardware class, e.g. 8 vCPU, 32 GB"),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Worker',
+            name="Worker",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('hostname', models.CharField(help_text='Celery node name, e.g. celery@host', max_length=255, unique=True)),
-                ('queues', models.JSONField(blank=True, default=list)),
-                ('facts', models.JSONField(blank=True, default=dict, help_text='CPU, memory, GPUs, Python and packages')),
-                ('started_at', models.DateTimeField()),
-                ('last_heartbeat', models.DateTimeField(db_index=True)),
-                ('stopped_at', models.DateTimeField(blank=True, null=True)),
-                ('pool', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='workers', to='submissions.workerpool')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "hostname",
+                    models.CharField(
+                        help_text="Celery node name, e.g. celery@host", max_length=255, unique=True
+                    ),
+                ),
+                ("queues", models.JSONField(blank=True, default=list)),
+                (
+                    "facts",
+                    models.JSONField(
+                        blank=True, default=dict, help_text="CPU, memory, GPUs, Python and packages"
+                    ),
+                ),
+                ("started_at", models.DateTimeField()),
+                ("last_heartbeat", models.DateTimeField(db_index=True)),
+                ("stopped_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "pool",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="workers",
+                        to="submissions.workerpool",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['hostname'],
+                "ordering": ["hostname"],
             },
         ),
     ]
