@@ -82,9 +82,7 @@ def worker_stopped(*, hostname: str) -> None:
     Worker.objects.filter(hostname=hostname).update(stopped_at=timezone.now())
 
 
-def ping_record(*, marker: str) -> None:
-    import socket
-
+def ping_record(*, marker: str, hostname: str) -> None:
     from submissions.models import WorkerPing
 
-    WorkerPing.objects.get_or_create(marker=marker, defaults={"hostname": socket.gethostname()})
+    WorkerPing.objects.get_or_create(marker=marker, defaults={"hostname": hostname})
