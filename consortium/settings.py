@@ -166,6 +166,17 @@ MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 # Client addresses: only trust X-Forwarded-For from these proxies (audit log, signatures).
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 
+# One cache for every web process (login rate limits count across them) when Redis is configured.
+# Tests keep a local cache: clearing a Redis cache would flush the broker's database too.
+if env.str("REDIS_URL", default="") and not TESTING:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": env.str("REDIS_URL"),
+            "KEY_PREFIX": "portal",
+        }
+    }
+
 # Celery. REDIS_URL switches from the embedded filesystem broker to Redis.
 REDIS_URL = env.str("REDIS_URL", default="")
 BROKER_DIR = VAR_DIR / "broker"
