@@ -189,10 +189,11 @@ else:
         "data_folder_in": str(BROKER_DIR / "queue"),
         "data_folder_out": str(BROKER_DIR / "queue"),
         "processed_folder": str(BROKER_DIR / "processed"),
+        "control_folder": str(BROKER_DIR / "control"),
         "store_processed": False,
     }
     # The filesystem transport needs its folders; web, worker and beat all read these settings.
-    for _folder in ("queue", "processed"):
+    for _folder in ("queue", "processed", "control"):
         (BROKER_DIR / _folder).mkdir(parents=True, exist_ok=True)
 # The longest hard time limit of any check; the broker's visibility timeout must exceed it so that a
 # message of a check still running is not handed to a second worker (STYLE.md, Celery tasks).
