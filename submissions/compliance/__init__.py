@@ -1,0 +1,1 @@
+"""The MLPerf compliance engine (pure Python, no Django)."""
