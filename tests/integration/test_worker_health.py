@@ -26,14 +26,18 @@ def test_real_worker_runs_a_task_and_reports_its_heartbeat_in_healthz(worker):
     marker = uuid.uuid4().hex
     ping.apply_async(kwargs={"marker": marker}, queue=worker.queue)
 
-    seen = wait_for(lambda: WorkerPing.objects.filter(marker=marker).first(), timeout=60, what="the ping task")
+    seen = wait_for(
+        lambda: WorkerPing.objects.filter(marker=marker).first(), timeout=60, what="the ping task"
+    )
     assert seen.hostname.startswith(worker.nodename.split("@")[0])
 
     registered = Worker.objects.get(hostname=seen.hostname)
     first_beat = registered.last_heartbeat
     # Heartbeats keep coming (interval 1 s in this test): the row's time moves on.
     wait_for(
-        lambda: Worker.objects.get(pk=registered.pk).last_heartbeat > first_beat, timeout=30, what="a heartbeat"
+        lambda: Worker.objects.get(pk=registered.pk).last_heartbeat > first_beat,
+        timeout=30,
+        what="a heartbeat",
     )
     assert registered.facts["cpu_cores"] >= 1 and registered.facts["python"].startswith("3.11")
 

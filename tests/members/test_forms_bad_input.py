@@ -19,7 +19,9 @@ def test_invitation_outside_domains_shows_error_and_keeps_input(roles):
     assert not Invitation.objects.exists()
 
 
-def test_invitation_outside_domains_with_confirmation_is_sent(roles, mailoutbox, django_capture_on_commit_callbacks):
+def test_invitation_outside_domains_with_confirmation_is_sent(
+    roles, mailoutbox, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         response = roles.client("primary").post(
             "/members/organisations/acme/roster/",
@@ -38,7 +40,9 @@ def test_invalid_email_is_refused_in_place(roles):
 def test_unknown_role_in_grant_form_is_refused(roles):
     colleague = member_of(roles.org)
     response = roles.client("primary").post(
-        f"/members/organisations/acme/roster/people/{colleague.pk}/roles/grant/", {"role": "emperor"}, follow=True
+        f"/members/organisations/acme/roster/people/{colleague.pk}/roles/grant/",
+        {"role": "emperor"},
+        follow=True,
     )
     assert "Choose one of the listed roles." in response.content.decode()
     assert not colleague.roles.exists()
@@ -73,7 +77,9 @@ def test_bad_github_handle_is_refused_and_name_kept(roles):
 
 
 def test_profile_saves(roles):
-    response = roles.client("member").post("/members/profile/", {"full_name": "Mel", "github_handle": "@mel-m"})
+    response = roles.client("member").post(
+        "/members/profile/", {"full_name": "Mel", "github_handle": "@mel-m"}
+    )
     assert response.status_code == 302
     person = Person.objects.get(user=roles.member)
     assert (person.full_name, person.github_handle) == ("Mel", "mel-m")

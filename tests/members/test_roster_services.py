@@ -124,7 +124,9 @@ def test_unusable_invitation_links_are_refused(org, primary, state, message):
     if state == "revoked":
         services.invitation_revoke(invitation=invitation, actor=primary.user)
     elif state == "expired":
-        Invitation.objects.filter(pk=invitation.pk).update(expires_at=timezone.now() - dt.timedelta(minutes=1))
+        Invitation.objects.filter(pk=invitation.pk).update(
+            expires_at=timezone.now() - dt.timedelta(minutes=1)
+        )
     else:
         services.invitation_accept(token=token, user=UserFactory(email="c@acme.test"))
     user = UserFactory(email="c2@acme.test") if state == "accepted" else UserFactory(email="c@acme.test")
@@ -164,7 +166,10 @@ def test_leaver_loses_roles_and_affiliation(org, primary):
     leaver.refresh_from_db()
     assert leaver.organisation is None and not leaver.roles.exists()
     event = AuditEvent.objects.get(action="roster.person_removed")
-    assert event.reason == "left the company" and sorted(event.data["roles_removed"]) == ["signatory", "submitter"]
+    assert event.reason == "left the company" and sorted(event.data["roles_removed"]) == [
+        "signatory",
+        "submitter",
+    ]
 
 
 def test_roles_only_in_own_organisation(org, primary):
@@ -185,4 +190,6 @@ def test_staff_admin_manages_any_roster(org, primary):
     colleague = member_of(org)
     services.role_grant(person=colleague, organisation=org, role=Role.PRIMARY_CONTACT, actor=staff)
     services.role_revoke(person=primary, organisation=org, role=Role.PRIMARY_CONTACT, actor=staff)
-    assert list(org.roles.filter(role=Role.PRIMARY_CONTACT).values_list("person", flat=True)) == [colleague.pk]
+    assert list(org.roles.filter(role=Role.PRIMARY_CONTACT).values_list("person", flat=True)) == [
+        colleague.pk
+    ]

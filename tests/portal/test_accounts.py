@@ -27,7 +27,9 @@ def test_failed_logins_are_rate_limited():
     UserFactory(email="target@example.test")
     client = Client()
     pages = [
-        client.post("/accounts/login/", {"login": "target@example.test", "password": "wrong"}).content.decode()
+        client.post(
+            "/accounts/login/", {"login": "target@example.test", "password": "wrong"}
+        ).content.decode()
         for _ in range(6)
     ]
     assert "Too many failed login attempts" not in pages[0]
@@ -78,7 +80,12 @@ def test_signup_asks_for_name_and_creates_a_pending_profile(roles, mailoutbox):
 def test_signup_with_existing_email_is_refused_and_input_kept(roles):
     response = Client().post(
         "/accounts/signup/",
-        {"full_name": "Dup", "email": "MEMBER@acme.test", "password1": "a-long-pass-1", "password2": "a-long-pass-1"},
+        {
+            "full_name": "Dup",
+            "email": "MEMBER@acme.test",
+            "password1": "a-long-pass-1",
+            "password2": "a-long-pass-1",
+        },
     )
     # allauth either refuses in place or (to prevent enumeration) pretends to send mail; never a 2nd account.
     from consortium.members.models import User
