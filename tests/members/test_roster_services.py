@@ -137,7 +137,7 @@ def test_unusable_invitation_links_are_refused(org, primary, state, message):
 def test_invitation_for_another_address_is_refused(org, primary):
     _, token = services.invitation_create(organisation=org, email="c@acme.test", roles=[], actor=primary.user)
     intruder = UserFactory(email="intruder@acme.test")
-    with pytest.raises(ValidationError, match="is for c@acme.test"):
+    with pytest.raises(ValidationError, match=r"is for c@acme\.test"):
         services.invitation_accept(token=token, user=intruder)
     assert not Person.objects.filter(user=intruder, organisation=org).exists()
 
