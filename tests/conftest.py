@@ -43,6 +43,16 @@ class Roles:
         return client
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate limits and allauth's email cooldowns live in the (local) cache: no test sees another's."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def roles(db) -> Roles:
     org = MembershipFactory(organisation=OrganisationFactory(name="Acme AI", slug="acme")).organisation
