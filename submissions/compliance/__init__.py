@@ -1,1 +1,47 @@
-"""The MLPerf compliance engine (pure Python, no Django)."""
+"""The MLPerf compliance engine: the official MLPerf rules, with the official checker's verdicts.
+
+A pure Python package (no Django), used by the Celery checks and as a command::
+
+    python -m submissions.compliance --ruleset 5.1.0 [--usage training|hpc] PATH [PATH ...]
+
+The library API (documented in docs/compliance.md)::
+
+    check_file(path, usage, ruleset) -> FileReport
+    check_package(path, usage, ruleset, jobs=1, progress=None) -> PackageReport
+    check_paths(paths, usage, ruleset, jobs=1) -> Report
+    available_rulesets(usage) -> list[str]
+    allowed_benchmarks(usage, ruleset) -> list[str]
+    usages() -> list[str]
+
+Every report has ``to_dict()`` giving the JSON document the command prints.
+"""
+
+from .api import ENGINE_NAME, ENGINE_VERSION, Report, check_paths, engine_id, rules_id
+from .engine import check_file
+from .findings import ADVISORY, ERROR, WARNING, Check, FileReport, Finding, PackageReport, Score
+from .package import check_package, is_package
+from .rules import RulesetError, allowed_benchmarks, available_rulesets, usages
+
+__all__ = [
+    "ADVISORY",
+    "ENGINE_NAME",
+    "ENGINE_VERSION",
+    "ERROR",
+    "WARNING",
+    "Check",
+    "FileReport",
+    "Finding",
+    "PackageReport",
+    "Report",
+    "RulesetError",
+    "Score",
+    "allowed_benchmarks",
+    "available_rulesets",
+    "check_file",
+    "check_package",
+    "check_paths",
+    "engine_id",
+    "is_package",
+    "rules_id",
+    "usages",
+]

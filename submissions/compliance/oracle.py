@@ -1,0 +1,137 @@
+"""The official checker, run in process: the reference the engine is compared with in tests and
+in the benchmark. Not used by the engine itself.
+
+The official package checker writes ``scaling.json`` into the folders it checks, so packages are
+checked in a temporary copy. Its verdict is not returned (it only logs), so the two steps of
+``check_training_package`` are called directly. Where the official code raises, the verdict is
+``crash``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+import os
+import shutil
+import tempfile
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Literal
+
+from .rcp import RCP_RULESETS
+
+OfficialVerdict = Literal["pass", "fail", "crash"]
+
+
+@dataclass(slots=True)
+class OfficialResult:
+    verdict: OfficialVerdict
+    error: str | None = None
+    # package checks only: {(system, benchmark): minutes} from the official result summarizer
+    scores: dict[tuple[str, str], float] = field(default_factory=dict)
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    previous = logging.root.manager.disable
+    logging.disable(logging.CRITICAL)
+    try:
+        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        logging.disable(previous)
+
+
+def official_file(
+    path: str | os.PathLike[str], usage: str = "training", ruleset: str = "5.1.0"
+) -> OfficialResult:
+    """``python -m mlperf_logging.compliance_checker --usage U --ruleset R PATH``, in process."""
+    from mlperf_logging.compliance_checker import mlp_compliance
+
+    # the official queue of configs is a module global: a previous crash may have left entries
+    mlp_compliance.enqueued_configs.clear()
+    try:
+        with _quiet():
+            checker = mlp_compliance.make_checker(usage, ruleset, False, False)
+            valid, _, _, _ = mlp_compliance.main(os.fspath(path), f"{usage}_{ruleset}/common.yaml", checker)
+        return OfficialResult("pass" if valid else "fail")
+    except Exception as exc:
+        return OfficialResult("crash", f"{type(exc).__name__}: {exc}")
+    finally:
+        mlp_compliance.enqueued_configs.clear()
+
+
+def official_package(
+    path: str | os.PathLike[str],
+    usage: str = "training",
+    ruleset: str = "5.1.0",
+    *,
+    in_place: bool = False,
+    scores: bool = False,
+) -> OfficialResult:
+    """``python -m mlperf_logging.package_checker PATH U R`` on a copy (or in place, for a folder
+    that is already a scratch copy), with the result summarizer's scores when asked."""
+    if in_place:
+        return _official_package(os.fspath(path), usage, ruleset, scores)
+    with tempfile.TemporaryDirectory(prefix="official-") as tmp:
+        copy = os.path.join(tmp, os.path.basename(os.path.normpath(os.fspath(path))))
+        shutil.copytree(path, copy, symlinks=True)
+        return _official_package(copy, usage, ruleset, scores)
+
+
+def _official_package(folder: str, usage: str, ruleset: str, want_scores: bool) -> OfficialResult:
+    from mlperf_logging.compliance_checker import mlp_compliance
+    from mlperf_logging.package_checker import package_checker as pc
+
+    mlp_compliance.enqueued_configs.clear()
+    try:
+        with _quiet():
+            ok = True
+            if ruleset in RCP_RULESETS:  # the official checker checks systems for these only
+                ok = pc.check_systems(folder, usage, ruleset)
+            ok = (
+                pc.check_training_result_files(folder, usage, ruleset, False, False, False, False, False)
+                and ok
+            )
+        result = OfficialResult("pass" if ok else "fail")
+    except Exception as exc:
+        return OfficialResult("crash", f"{type(exc).__name__}: {exc}")
+    finally:
+        mlp_compliance.enqueued_configs.clear()
+    if want_scores:
+        result.scores = official_scores(folder, usage, ruleset)
+    return result
+
+
+def official_scores(folder: str, usage: str, ruleset: str) -> dict[tuple[str, str], float]:
+    """The result summarizer's strong-scaling scores for a package the package checker has just
+    checked in place (it reads the scaling.json files the checker wrote)."""
+    from mlperf_logging.benchmark_meta import get_allowed_benchmarks
+    from mlperf_logging.compliance_checker import mlp_compliance
+    from mlperf_logging.result_summarizer import result_summarizer as rs
+
+    out: dict[tuple[str, str], float] = {}
+    allowed = set(get_allowed_benchmarks(usage, ruleset))
+    results = os.path.join(folder, "results")
+    for system in sorted(os.listdir(results)):
+        parent = os.path.join(results, system, "strong") if usage == "hpc" else os.path.join(results, system)
+        if not os.path.isdir(parent):
+            continue
+        for benchmark in sorted(os.listdir(parent)):
+            bfolder = os.path.join(parent, benchmark)
+            if benchmark not in allowed or not os.path.isdir(bfolder):
+                continue
+            mlp_compliance.enqueued_configs.clear()
+            try:
+                with _quiet():
+                    score, _, _ = rs._compute_strong_score_standalone(
+                        benchmark, system, False, bfolder, usage, ruleset
+                    )
+            except Exception:  # noqa: S112 - the summarizer crashes on this folder: no score
+                continue
+            if score is not None:
+                out[(system, benchmark)] = float(score)
+    return out
