@@ -31,6 +31,7 @@ class Roles:
     chair: object
     dataset_admin: object
     staff: object
+    group: object = None  # the working group "Training" (slug "training") that `chair` chairs
 
     def user(self, name: str):
         return None if name == "anonymous" else getattr(self, name)
@@ -62,7 +63,7 @@ def roles(db) -> Roles:
     PersonFactory(user=dataset_admin, full_name="Dana Dataset")
     staff = UserFactory(email="staff@test.example", is_staff=True, is_superuser=True)
     PersonFactory(user=staff, full_name="Stef Staff", is_demo=True)
-    return Roles(
+    roles = Roles(
         org=org,
         other_org=other,
         member=member_of(org, email="member@acme.test").user,
@@ -72,6 +73,19 @@ def roles(db) -> Roles:
         dataset_admin=dataset_admin,
         staff=staff,
     )
+    roles.group = _chaired_group(roles.chair)
+    return roles
+
+
+def _chaired_group(chair):
+    """The chair user chairs the working group "Training" (slug "training")."""
+    from workinggroups.models import GroupMembership, WorkingGroup
+
+    group = WorkingGroup.objects.create(
+        name="Training", slug="training", area=WorkingGroup.Area.BENCHMARKS, purpose="MLPerf Training"
+    )
+    GroupMembership.objects.create(group=group, person=chair.person, role=GroupMembership.Role.CHAIR)
+    return group
 
 
 @pytest.fixture

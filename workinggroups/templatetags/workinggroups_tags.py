@@ -1,0 +1,34 @@
+"""Template filters of the working groups app: `{{ text|markdown }}`, `{{ moment|in_zone:zone_name }}`."""
+
+import datetime as dt
+
+from django import template
+
+from workinggroups import schedules
+from workinggroups.rendering import render_markdown
+
+register = template.Library()
+
+
+@register.filter
+def markdown(text: str):
+    return render_markdown(text)
+
+
+@register.filter
+def in_zone(moment: dt.datetime | None, time_zone: str) -> str:
+    """ "Fri 15 May 2026, 13:00 PDT" on the wall clock of `time_zone`."""
+    if moment is None:
+        return "—"
+    try:
+        return schedules.format_moment(moment, schedules.zone(time_zone))
+    except ValueError:
+        return moment.isoformat()
+
+
+@register.filter
+def local_input(moment: dt.datetime | None, time_zone: str) -> str:
+    """The value of a datetime-local input showing `moment` in `time_zone`."""
+    if moment is None:
+        return ""
+    return moment.astimezone(schedules.zone(time_zone)).strftime("%Y-%m-%dT%H:%M")
