@@ -185,9 +185,15 @@ def resolve_config(name: Any) -> Path | None:
 
 @functools.cache
 def load_config(name: str) -> Config:
+    """The config the official checker would open for ``name`` (cached per process)."""
     path = resolve_config(name)
     if path is None or not path.exists():
         return Config(name=name, path=None, missing=True)
+    return load_config_file(path, name)
+
+
+def load_config_file(path: Path, name: str) -> Config:
+    """Compile one YAML rule file. Only for files of the pinned package (and tests' own rules)."""
     config = Config(name=name, path=path)
     try:
         with open(path, encoding="utf-8") as f:

@@ -1,0 +1,181 @@
+"""Small MLLOG result logs written by the tests (no real data needed)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+T0 = 1_760_000_000_000
+
+
+def mllog(key: Any, value: Any = None, time_ms: Any = T0, metadata: Any = None, **extra: Any) -> str:
+    record = {"namespace": "", "time_ms": time_ms, "event_type": "POINT_IN_TIME", "key": key, "value": value}
+    record["metadata"] = {"file": "train.py", "lineno": 1} if metadata is None else metadata
+    record.update(extra)
+    return ":::MLLOG " + json.dumps(record)
+
+
+@dataclass
+class Log:
+    """A log as a list of text lines; ``event`` appends an MLLOG line 1 s after the previous one."""
+
+    lines: list[str] = field(default_factory=list)
+    t: int = T0
+
+    def event(self, key: str, value: Any = None, **metadata: Any) -> Log:
+        self.t += 1000
+        self.lines.append(
+            mllog(key, value, self.t, {"file": "train.py", "lineno": len(self.lines) + 1, **metadata})
+        )
+        return self
+
+    def text(self, newline: str = "\n") -> str:
+        return newline.join(self.lines) + newline
+
+    def write(self, path: Path, newline: str = "\n") -> Path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(self.text(newline).encode("utf-8"))
+        return path
+
+
+# Hyperparameters that satisfy the closed rules of a few benchmarks, per ruleset.
+HYPER: dict[tuple[str, str, str], dict[str, Any]] = {
+    ("training", "6.1.0", "llama31_8b"): {
+        "global_batch_size": 32,
+        "max_sequence_length": 8192,
+        "opt_name": "adamw",
+        "opt_base_learning_rate": 0.001,
+        "opt_end_learning_rate": 0.0001,
+        "opt_learning_rate_warmup_steps": 200_000,
+        "opt_learning_rate_decay_steps": 1_000_000,
+        "opt_learning_rate_decay_schedule": "cosine with linear warmup",
+        "opt_adamw_beta_1": 0.9,
+        "opt_adamw_beta_2": 0.95,
+        "opt_adamw_epsilon": 1e-05,
+        "opt_adamw_weight_decay": 0.1,
+        "opt_gradient_clip_norm": 1.0,
+        "gradient_accumulation_steps": 1,
+        "eval_samples": 1024,
+        "max_steps": 1_200_000,
+        "lowest_numerical_precision_in_linear": "fp8",
+        "lowest_numerical_precision_in_attn": "bfloat16",
+        "lowest_numerical_precision_in_comm": "bfloat16",
+        "tensor_parallelism": 1,
+        "pipeline_parallelism": 1,
+        "context_parallelism": 1,
+        "expert_parallelism": 1,
+        "micro_batch_size": 1,
+        "config_filename": "config_8b.sh",
+        "train_samples": 100000,
+    },
+    ("training", "4.0.0", "llama2_70b_lora"): {
+        "global_batch_size": 8,
+        "opt_base_learning_rate": 0.0004,
+        "lora_alpha": 32,
+        "opt_learning_rate_training_steps": 1024,
+        "opt_gradient_clip_norm": 0.3,
+        "opt_adamw_weight_decay": 0.0001,
+        "gradient_accumulation_steps": 1,
+        "lora_rank": 16,
+        "eval_samples": 173,
+        "train_samples": 3901,
+    },
+    ("training", "5.1.0", "llama2_70b_lora"): {
+        "global_batch_size": 8,
+        "opt_base_learning_rate": 0.0004,
+        "lora_alpha": 32,
+        "opt_learning_rate_training_steps": 1024,
+        "opt_learning_rate_warmup_ratio": 0.0,
+        "opt_learning_rate_decay_schedule": "cosine",
+        "opt_gradient_clip_norm": 0.3,
+        "opt_adamw_weight_decay": 0.0001,
+        "opt_adamw_beta_1": 0.9,
+        "opt_adamw_beta_2": 0.999,
+        "opt_adamw_epsilon": 1e-08,
+        "gradient_accumulation_steps": 1,
+        "lora_rank": 16,
+        "lora_dropout": 0.1,
+        "max_steps": 1024,
+        "sequence_length": 8192,
+        "eval_samples": 173,
+        "train_samples": 3901,
+    },
+    ("hpc", "3.0.0", "cosmoflow"): {
+        "number_of_nodes": 4,
+        "accelerators_per_node": 8,
+        "global_batch_size": 64,
+        "opt_name": "sgd",
+        "opt_base_learning_rate": 0.004,
+        "opt_learning_rate_warmup_epochs": 4,
+        "opt_learning_rate_warmup_factor": 1.0,
+        "opt_learning_rate_decay_boundary_epochs": [32, 64],
+        "opt_learning_rate_decay_factor": [0.25, 0.125],
+        "dropout": 0.5,
+        "opt_weight_decay": 0.0,
+        "train_samples": 524288,
+        "eval_samples": 65536,
+    },
+}
+
+ACCURACY = {
+    "llama31_8b": 3.2,
+    "llama2_70b_lora": 0.92,
+    "cosmoflow": 0.12,
+}
+
+
+def training_log(
+    ruleset: str,
+    benchmark: str,
+    *,
+    usage: str = "training",
+    division: str = "closed",
+    org: str = "Acme",
+    hyper: dict[str, Any] | None = None,
+    accuracy: float | None = None,
+    drop: tuple[str, ...] = (),
+    status: str = "success",
+) -> Log:
+    """A log that the official checker accepts for ``usage ruleset benchmark`` (closed division),
+    unless asked otherwise; ``drop`` leaves keys out."""
+    params = dict(HYPER[(usage, ruleset, benchmark)] if hyper is None else hyper)
+    acc = ACCURACY[benchmark] if accuracy is None else accuracy
+    eval_key = "eval_error" if usage == "hpc" else "eval_accuracy"
+    log = Log()
+
+    def ev(key: str, value: Any = None, **meta: Any) -> None:
+        if key not in drop:
+            log.event(key, value, **meta)
+
+    ev("cache_clear", True)
+    ev("init_start")
+    ev("submission_org", org)
+    ev("submission_platform", "8xACME")
+    ev("submission_division", division)
+    ev("submission_benchmark", benchmark)
+    ev("submission_status", "onprem")
+    for key, value in params.items():
+        ev(key, value)
+    ev("seed", 1234)
+    ev("init_stop")
+    ev("run_start")
+    if usage == "hpc":
+        ev("staging_start")
+        ev("staging_stop", staging_duration=1.0)
+        for epoch in (1, 2):
+            ev("epoch_start", epoch_num=epoch)
+            ev("epoch_stop", epoch_num=epoch)
+            ev("eval_start", epoch_num=epoch)
+            ev(eval_key, acc + (0.01 if epoch == 1 else 0), epoch_num=epoch)
+            ev("eval_stop", epoch_num=epoch)
+    else:
+        for samples in (1536, 3072):
+            ev("block_start", samples_count=samples)
+            ev("block_stop", samples_count=samples)
+            ev("eval_start", samples_count=samples)
+            ev(eval_key, acc + (0.05 if samples == 1536 else 0), samples_count=samples)
+            ev("eval_stop", samples_count=samples)
+    ev("run_stop", status=status, samples_count=3072)
+    return log
