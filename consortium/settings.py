@@ -195,9 +195,27 @@ else:
     # The filesystem transport needs its folders; web, worker and beat all read these settings.
     for _folder in ("queue", "processed", "control"):
         (BROKER_DIR / _folder).mkdir(parents=True, exist_ok=True)
-# The longest hard time limit of any check; the broker's visibility timeout must exceed it so that a
-# message of a check still running is not handed to a second worker (STYLE.md, Celery tasks).
+# Hard time limit of each check kind, in seconds (the soft limit is 30 s earlier). The broker's
+# visibility timeout is derived from the longest, so that a message of a check still running is
+# not handed to a second worker (STYLE.md, Celery tasks).
 CHECK_HARD_TIME_LIMIT = env.int("CHECK_HARD_TIME_LIMIT", default=1800)
+CHECK_TIME_LIMITS = {
+    "unpack": min(600, CHECK_HARD_TIME_LIMIT),
+    "system_descriptions": min(300, CHECK_HARD_TIME_LIMIT),
+    "result_files": CHECK_HARD_TIME_LIMIT,
+    "package_rules": CHECK_HARD_TIME_LIMIT,
+    "official_verifier": CHECK_HARD_TIME_LIMIT,
+    "scores": min(600, CHECK_HARD_TIME_LIMIT),
+}
+CHECK_MAX_ATTEMPTS = env.int("CHECK_MAX_ATTEMPTS", default=3)
+# A queued check whose message has not been picked up for this long is announced again.
+CHECK_REQUEUE_AFTER = env.int("CHECK_REQUEUE_AFTER", default=600)
+SUBMISSION_MAX_ARCHIVE_BYTES = env.int("SUBMISSION_MAX_ARCHIVE_BYTES", default=4 * 1024**3)
+SUBMISSION_UPLOADS_PER_DAY = env.int("SUBMISSION_UPLOADS_PER_DAY", default=20)
+# Uploads stream to disk: nothing larger than this stays in memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+FILE_UPLOAD_TEMP_DIR = str(VAR_DIR / "uploads")
+Path(FILE_UPLOAD_TEMP_DIR).mkdir(parents=True, exist_ok=True)
 if REDIS_URL:
     CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] = CHECK_HARD_TIME_LIMIT * 2
 CELERY_TASK_ACKS_LATE = True

@@ -1,3 +1,5 @@
 """Celery beat entries of the submissions app (plain data: settings merges it)."""
 
-SCHEDULE: dict = {}
+SCHEDULE: dict = {
+    "submissions-reap-lost-checks": {"task": "submissions.runs_reap", "schedule": 30.0},
+}

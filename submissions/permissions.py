@@ -1,0 +1,71 @@
+"""Who may see and do what with submissions."""
+
+import datetime as dt
+from typing import Any
+
+from django.utils import timezone
+
+from consortium.members.models import Organisation
+from consortium.members.permissions import is_staff_admin, is_submitter, person_of
+from consortium.members.selectors import current_membership
+from submissions.models import Submission
+from workinggroups import selectors as rounds
+from workinggroups.models import Round
+from workinggroups.permissions import is_chair
+
+
+def organisation_may_submit(organisation: Organisation) -> bool:
+    membership = current_membership(organisation)
+    return bool(membership and membership.is_in_good_standing and membership.tier.may_submit_results)
+
+
+def upload_refusal(user: Any, round: Round, organisation: Organisation) -> str | None:
+    """Why `user` may not upload for `organisation` to `round`, or None when they may."""
+    if not is_submitter(user, organisation):
+        return f"Only people with the submitter role at {organisation} can upload its submissions."
+    if not organisation_may_submit(organisation):
+        return f"{organisation}'s membership does not allow submitting results (tier or status)."
+    if not rounds.round_is_registered(round, organisation):
+        return f"{organisation} is not registered for {round}. Register before registration closes."
+    return None
+
+
+def _after_deadline(round: Round, at: dt.datetime) -> bool:
+    deadline = rounds.round_deadline_with_grace(round)
+    return deadline is not None and at >= deadline
+
+
+def _published(round: Round, at: dt.datetime) -> bool:
+    phase = rounds.round_phase(round, "publication")
+    return phase is not None and round.published and at >= phase.starts_at
+
+
+def can_view_submission(user: Any, submission: Submission, at: dt.datetime | None = None) -> bool:
+    """Before publication only the submitting organisation; after the deadline also the group's
+    chairs; staff always; everyone once the round's results are published."""
+    at = at or timezone.now()
+    if is_staff_admin(user):
+        return True
+    person = person_of(user)
+    if (
+        person is not None
+        and person.is_approved_member
+        and person.organisation_id == submission.organisation_id
+    ):
+        return True
+    round = submission.round
+    if _after_deadline(round, at) and is_chair(user, round.group):
+        return True
+    return _published(round, at)
+
+
+def can_rerun_checks(user: Any, submission: Submission) -> bool:
+    return is_staff_admin(user) or is_chair(user, submission.round.group)
+
+
+def can_open_fix_window(user: Any, submission: Submission) -> bool:
+    return is_staff_admin(user) or is_chair(user, submission.round.group)
+
+
+def can_cancel_checks(user: Any, submission: Submission) -> bool:
+    return can_rerun_checks(user, submission) or is_submitter(user, submission.organisation)

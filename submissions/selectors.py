@@ -1,0 +1,129 @@
+"""Reads of submissions, versions, checks and workers, limited to what the asker may see."""
+
+import datetime as dt
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Count, Max, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from consortium.members.permissions import is_staff_admin, person_of
+from submissions.models import CheckRun, Finding, Submission, SubmissionVersion, Worker, WorkerPool
+from submissions.permissions import can_view_submission
+from workinggroups import selectors as rounds
+from workinggroups.models import Round
+from workinggroups.permissions import chaired_groups
+
+
+def submissions_visible_to(user: Any, at: dt.datetime | None = None) -> QuerySet[Submission]:
+    """Every submission `user` may see now: their organisation's, their groups' after the deadline
+    (chairs), published rounds' (everyone), all (staff)."""
+    at = at or timezone.now()
+    qs = Submission.objects.select_related("round__group", "organisation")
+    if is_staff_admin(user):
+        return qs
+    allowed = Q(round__published=True, round__phases__kind="publication", round__phases__starts_at__lte=at)
+    person = person_of(user)
+    if person is not None and person.is_approved_member:
+        allowed |= Q(organisation_id=person.organisation_id)
+    groups = list(chaired_groups(user).values_list("pk", flat=True))
+    if groups:
+        past_deadline = [
+            r.pk
+            for r in Round.objects.filter(group__in=groups).prefetch_related("phases")
+            if (d := rounds.round_deadline_with_grace(r)) is not None and at >= d
+        ]
+        allowed |= Q(round_id__in=past_deadline)
+    return qs.filter(allowed).distinct()
+
+
+def submission_for(user: Any, pk: int) -> Submission | None:
+    submission = Submission.objects.select_related("round__group", "organisation").filter(pk=pk).first()
+    if submission is None or not can_view_submission(user, submission):
+        return None
+    return submission
+
+
+def submission_versions(submission: Submission) -> list[SubmissionVersion]:
+    runs = CheckRun.objects.select_related("pool").annotate(
+        errors=Count("findings", filter=Q(findings__severity="error")),
+        warnings=Count("findings", filter=Q(findings__severity="warning")),
+        advisories=Count("findings", filter=Q(findings__severity="advisory")),
+    )
+    return list(
+        submission.versions.select_related("uploaded_by")
+        .prefetch_related(Prefetch("check_runs", queryset=runs), "scores")
+        .order_by("-number")
+    )
+
+
+def official_version(submission: Submission) -> SubmissionVersion | None:
+    """The version that counts: the latest uploaded in time (before deadline + grace, or in a fix window)."""
+    return submission.versions.filter(in_time=True).order_by("-number").first()
+
+
+def version_findings(version: SubmissionVersion, *, severity: str = "", check: str = "") -> QuerySet[Finding]:
+    """The current findings of a version (each run's latest attempt), filtered."""
+    qs = Finding.objects.filter(run__version=version).select_related("run")
+    latest = {r.pk: r.attempt for r in version.check_runs.all()}
+    condition = Q()
+    for run_id, attempt in latest.items():
+        condition |= Q(run_id=run_id, attempt=attempt)
+    qs = qs.filter(condition) if latest else qs.none()
+    if severity:
+        qs = qs.filter(severity=severity)
+    if check:
+        qs = qs.filter(run__kind=check)
+    return qs.order_by("path", "line", "id")
+
+
+def round_submissions_for(user: Any, round: Round) -> QuerySet[Submission]:
+    return (
+        submissions_visible_to(user)
+        .filter(round=round)
+        .annotate(latest=Max("versions__number"))
+        .order_by("organisation__name", "division")
+    )
+
+
+def disagreements() -> QuerySet[SubmissionVersion]:
+    return SubmissionVersion.objects.filter(disagreement=True).select_related(
+        "submission__round", "submission__organisation"
+    )
+
+
+def worker_overview(now: dt.datetime | None = None) -> dict:
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(seconds=settings.WORKER_STALE_AFTER)
+    pools = list(WorkerPool.objects.all())
+    workers = list(Worker.objects.select_related("pool").order_by("pool__name", "hostname"))
+    queued = dict(
+        CheckRun.objects.filter(state=CheckRun.State.QUEUED).values_list("pool_id").annotate(n=Count("id"))
+    )
+    running = list(
+        CheckRun.objects.filter(state=CheckRun.State.RUNNING).select_related(
+            "version__submission__organisation", "pool"
+        )
+    )
+    hour_ago = now - dt.timedelta(hours=1)
+    done_last_hour = dict(
+        CheckRun.objects.filter(finished_at__gte=hour_ago).values_list("pool_id").annotate(n=Count("id"))
+    )
+    return {
+        "pools": [
+            {
+                "pool": p,
+                "queued": queued.get(p.pk, 0),
+                "done_last_hour": done_last_hour.get(p.pk, 0),
+                "live": sum(
+                    1
+                    for w in workers
+                    if w.pool_id == p.pk and w.last_heartbeat >= cutoff and not w.stopped_at
+                ),
+            }
+            for p in pools
+        ],
+        "unpooled_queued": queued.get(None, 0),
+        "workers": [{"worker": w, "live": w.last_heartbeat >= cutoff and not w.stopped_at} for w in workers],
+        "running": running,
+    }
