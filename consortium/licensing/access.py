@@ -144,14 +144,12 @@ def agreement_status(
     versions = published_versions(agreement, at)
     current = versions[-1] if versions else None
     required = required_version(versions, timezone.localdate(at))
-    acceptances = Acceptance.objects.filter(
-        agreement_version__agreement=agreement, accepted_at__lte=at
-    ).select_related("agreement_version", "person")
+    acceptances = Acceptance.objects.filter(agreement_version__agreement=agreement, accepted_at__lte=at).select_related(
+        "agreement_version", "person"
+    )
     if agreement.signed_by_organisation:
         acceptance = (
-            acceptances.filter(organisation=organisation)
-            .order_by("-agreement_version__number", "-accepted_at")
-            .first()
+            acceptances.filter(organisation=organisation).order_by("-agreement_version__number", "-accepted_at").first()
             if organisation is not None
             else None
         )
@@ -212,9 +210,7 @@ def _membership_reasons(person: Person, day: dt.date) -> list[Reason]:
 def _agreement_reasons(status: AgreementStatus, person: Person) -> list[Reason]:
     agreement = status.agreement
     if status.current is None:
-        return [
-            Reason(Missing.AGREEMENT_UNPUBLISHED, f"The agreement “{agreement}” has not been published yet.")
-        ]
+        return [Reason(Missing.AGREEMENT_UNPUBLISHED, f"The agreement “{agreement}” has not been published yet.")]
     current = status.current
     by_org = agreement.signed_by_organisation
     if status.acceptance is None:
@@ -259,9 +255,7 @@ def _request_reason(latest: AccessRequest | None, dataset: Dataset, at: dt.datet
         )
     if latest.state == State.RETURNED:
         why = f" ({latest.reason})" if latest.reason else ""
-        return Reason(
-            Missing.REQUEST_RETURNED, f"Your request was returned for changes{why}: edit and resubmit it."
-        )
+        return Reason(Missing.REQUEST_RETURNED, f"Your request was returned for changes{why}: edit and resubmit it.")
     if latest.state == State.REJECTED:
         again = cooldown_ends(latest, dataset)
         why = f" ({latest.reason})" if latest.reason else ""
@@ -326,11 +320,7 @@ def access_decision(subject: Any, dataset: Dataset, at: dt.datetime | None = Non
     decision.grant = in_force[0] if in_force else (grants[0] if grants else None)
 
     if dataset.requires_approval and not in_force:
-        latest = (
-            AccessRequest.objects.filter(dataset=dataset, person=person)
-            .order_by("-submitted_at", "-id")
-            .first()
-        )
+        latest = AccessRequest.objects.filter(dataset=dataset, person=person).order_by("-submitted_at", "-id").first()
         decision.access_request = latest
         revoked_or_lapsed = decision.grant is not None and (latest is None or latest.state == "approved")
         if not revoked_or_lapsed:
@@ -340,9 +330,7 @@ def access_decision(subject: Any, dataset: Dataset, at: dt.datetime | None = Non
 
     if dataset.agreement_id:
         organisation = person.organisation if person.is_approved_member else None
-        decision.agreement = agreement_status(
-            dataset.agreement, person=person, organisation=organisation, at=at
-        )
+        decision.agreement = agreement_status(dataset.agreement, person=person, organisation=organisation, at=at)
         missing.extend(_agreement_reasons(decision.agreement, person))
         due = decision.agreement.due
         if due is not None and not missing:
@@ -353,14 +341,11 @@ def access_decision(subject: Any, dataset: Dataset, at: dt.datetime | None = Non
 
     if not in_force:
         if decision.grant is not None and not any(
-            r.code in (Missing.REQUEST_PENDING, Missing.REQUEST_RETURNED, Missing.REQUEST_REJECTED)
-            for r in missing
+            r.code in (Missing.REQUEST_PENDING, Missing.REQUEST_RETURNED, Missing.REQUEST_REJECTED) for r in missing
         ):
             missing.append(_grant_reason(decision.grant, at))
         elif decision.grant is None and not missing:
-            missing.append(
-                Reason(Missing.GRANT_MISSING, "You have not taken up access yet: select “Get access”.")
-            )
+            missing.append(Reason(Missing.GRANT_MISSING, "You have not taken up access yet: select “Get access”."))
     elif decision.grant is not None and decision.grant.ends_at is not None and not missing:
         decision.notes.append(f"Your access ends on {decision.grant.ends_at:%d %b %Y}.")
 

@@ -22,9 +22,7 @@ def grant_dataset_admin_permissions(**kwargs) -> None:
     from consortium.members.demo import DATASET_ADMINS_GROUP
 
     group, _ = Group.objects.get_or_create(name=DATASET_ADMINS_GROUP)
-    perms = Permission.objects.filter(
-        content_type__app_label="licensing", content_type__model__in=LICENSING_MODELS
-    )
+    perms = Permission.objects.filter(content_type__app_label="licensing", content_type__model__in=LICENSING_MODELS)
     group.permissions.add(*perms)
 
 
@@ -38,6 +36,4 @@ class LicensingConfig(AppConfig):
         from consortium.members.services import register_departure_hook
 
         register_departure_hook(grants_suspend_for_departure)
-        post_migrate.connect(
-            grant_dataset_admin_permissions, sender=self, dispatch_uid="licensing-admin-perms"
-        )
+        post_migrate.connect(grant_dataset_admin_permissions, sender=self, dispatch_uid="licensing-admin-perms")

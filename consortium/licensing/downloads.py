@@ -88,9 +88,7 @@ def download_authorise(*, token: str, user: Any) -> DownloadTicket:
             status=410,
         ) from exc
     except signing.BadSignature as exc:
-        raise DownloadRefused(
-            "This download link is not valid. Get a new one from the dataset page."
-        ) from exc
+        raise DownloadRefused("This download link is not valid. Get a new one from the dataset page.") from exc
     person = person_of(user)
     if person is None or person.pk != payload.get("p"):
         raise DownloadRefused(
@@ -111,17 +109,13 @@ def download_authorise(*, token: str, user: Any) -> DownloadTicket:
         )
     if decision.grant is None or decision.grant.pk != payload.get("g"):
         raise DownloadRefused(
-            "This link was issued under a grant that is no longer in force. "
-            "Get a new one from the dataset page."
+            "This link was issued under a grant that is no longer in force. Get a new one from the dataset page."
         )
     if _version_id(decision) != payload.get("v"):
         raise DownloadRefused(
-            "This link was issued under another version of the agreement. "
-            "Get a new one from the dataset page."
+            "This link was issued under another version of the agreement. Get a new one from the dataset page."
         )
-    return DownloadTicket(
-        dataset=dataset, subset=subset, grant=decision.grant, person=person, decision=decision
-    )
+    return DownloadTicket(dataset=dataset, subset=subset, grant=decision.grant, person=person, decision=decision)
 
 
 def download_record(*, ticket: DownloadTicket, actor: Any, ip_address: str | None = None) -> None:

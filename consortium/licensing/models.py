@@ -118,9 +118,7 @@ class AgreementVersion(models.Model):
     label = models.CharField(max_length=40, help_text="Version label shown to members, e.g. 1.1")
     text = models.TextField(help_text="The exact text members accept (Markdown)")
     text_sha256 = models.CharField(max_length=64, editable=False)
-    effective_date = models.DateField(
-        default=timezone.localdate, help_text="The version is in force from this day"
-    )
+    effective_date = models.DateField(default=timezone.localdate, help_text="The version is in force from this day")
     is_material = models.BooleanField(
         default=False,
         help_text="A material change: everyone must accept this version again after the grace period",
@@ -160,10 +158,7 @@ class AgreementVersion(models.Model):
 
     def save(self, *args, **kwargs):
         # Integrity guard, like the audit log's: a published text is never rewritten.
-        if (
-            self.pk is not None
-            and AgreementVersion.objects.filter(pk=self.pk, published_at__isnull=False).exists()
-        ):
+        if self.pk is not None and AgreementVersion.objects.filter(pk=self.pk, published_at__isnull=False).exists():
             raise PermissionError("A published agreement version cannot be changed; publish a new version.")
         self.text = normalise_text(self.text)
         self.text_sha256 = sha256_text(self.text)
@@ -219,18 +214,14 @@ class Dataset(models.Model):
         help_text="Click-through (each person) or organisation-signatory agreement; empty for none",
     )
     requires_approval = models.BooleanField(default=False, help_text="A dataset admin approves each request")
-    access_questions = models.TextField(
-        blank=True, help_text="Questions asked in an access request, one per line"
-    )
+    access_questions = models.TextField(blank=True, help_text="Questions asked in an access request, one per line")
     request_cooldown_days = models.PositiveSmallIntegerField(
         default=30, help_text="Days a rejected person waits before asking again"
     )
     grant_days = models.PositiveSmallIntegerField(
         null=True, blank=True, default=365, help_text="Length of a grant in days; empty for no end"
     )
-    file = models.FileField(
-        upload_to="datasets/", blank=True, help_text="Optional file served to grant holders"
-    )
+    file = models.FileField(upload_to="datasets/", blank=True, help_text="Optional file served to grant holders")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -311,9 +302,7 @@ class Acceptance(models.Model):
         related_name="acceptances",
         help_text="The organisation the signatory signed for; empty for a personal acceptance",
     )
-    agreement_version = models.ForeignKey(
-        AgreementVersion, on_delete=models.PROTECT, related_name="acceptances"
-    )
+    agreement_version = models.ForeignKey(AgreementVersion, on_delete=models.PROTECT, related_name="acceptances")
     version_label = models.CharField(max_length=40)
     text_sha256 = models.CharField(max_length=64)
     typed_name = models.CharField(max_length=200)
@@ -418,9 +407,7 @@ class Grant(models.Model):
         help_text="Organisation-wide grant: every approved person of the organisation",
     )
     state = models.CharField(max_length=20, choices=State.choices, default=State.ACTIVE, db_index=True)
-    suspension_cause = models.CharField(
-        max_length=20, choices=SuspensionCause.choices, blank=True, default=""
-    )
+    suspension_cause = models.CharField(max_length=20, choices=SuspensionCause.choices, blank=True, default="")
     starts_at = models.DateTimeField(default=timezone.now)
     ends_at = models.DateTimeField(null=True, blank=True, help_text="Empty for no end")
     # What the grant rests on; the cascades follow these.
@@ -432,9 +419,7 @@ class Grant(models.Model):
         related_name="+",
         help_text="The organisation whose membership the grant depends on",
     )
-    acceptance = models.ForeignKey(
-        Acceptance, null=True, blank=True, on_delete=models.PROTECT, related_name="grants"
-    )
+    acceptance = models.ForeignKey(Acceptance, null=True, blank=True, on_delete=models.PROTECT, related_name="grants")
     access_request = models.ForeignKey(
         AccessRequest, null=True, blank=True, on_delete=models.SET_NULL, related_name="grants"
     )
@@ -488,11 +473,7 @@ class Grant(models.Model):
 
     def is_in_force(self, at=None) -> bool:
         at = at or timezone.now()
-        return (
-            self.state == self.State.ACTIVE
-            and self.starts_at <= at
-            and (self.ends_at is None or at < self.ends_at)
-        )
+        return self.state == self.State.ACTIVE and self.starts_at <= at and (self.ends_at is None or at < self.ends_at)
 
 
 class GrantNotice(models.Model):
@@ -515,9 +496,7 @@ class GrantNotice(models.Model):
 
     class Meta:
         ordering = ["-sent_at"]
-        constraints = [
-            models.UniqueConstraint(fields=["grant", "kind", "reference"], name="grant_notice_once")
-        ]
+        constraints = [models.UniqueConstraint(fields=["grant", "kind", "reference"], name="grant_notice_once")]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} · grant {self.grant_id}"

@@ -83,11 +83,7 @@ def grants_of(person: Person | None) -> QuerySet[Grant]:
 def requests_of(person: Person | None) -> QuerySet[AccessRequest]:
     if person is None:
         return AccessRequest.objects.none()
-    return (
-        AccessRequest.objects.filter(person=person)
-        .select_related("dataset", "reviewer")
-        .order_by("-submitted_at")
-    )
+    return AccessRequest.objects.filter(person=person).select_related("dataset", "reviewer").order_by("-submitted_at")
 
 
 def acceptances_of(person: Person | None) -> QuerySet[Acceptance]:
@@ -106,15 +102,11 @@ def acceptances_of(person: Person | None) -> QuerySet[Acceptance]:
 def open_request_for(person: Person | None, dataset: Dataset) -> AccessRequest | None:
     if person is None:
         return None
-    return AccessRequest.objects.filter(
-        person=person, dataset=dataset, state__in=AccessRequest.OPEN_STATES
-    ).first()
+    return AccessRequest.objects.filter(person=person, dataset=dataset, state__in=AccessRequest.OPEN_STATES).first()
 
 
 def version_history(agreement) -> QuerySet[AgreementVersion]:
-    return AgreementVersion.objects.filter(agreement=agreement, published_at__isnull=False).order_by(
-        "-number"
-    )
+    return AgreementVersion.objects.filter(agreement=agreement, published_at__isnull=False).order_by("-number")
 
 
 def previous_version(version: AgreementVersion) -> AgreementVersion | None:
@@ -160,9 +152,7 @@ def pending_work(user: Any, *, now: dt.datetime | None = None) -> PendingWork | 
 def expiring_grants(*, now: dt.datetime | None = None, days: int = 30) -> QuerySet[Grant]:
     now = now or timezone.now()
     return (
-        Grant.objects.filter(
-            state=Grant.State.ACTIVE, ends_at__gt=now, ends_at__lte=now + dt.timedelta(days=days)
-        )
+        Grant.objects.filter(state=Grant.State.ACTIVE, ends_at__gt=now, ends_at__lte=now + dt.timedelta(days=days))
         .select_related("dataset", "person__user", "organisation")
         .order_by("ends_at")
     )
@@ -210,14 +200,10 @@ def attention_items(user: Any) -> list:
         decision = access_decision(person, grant.dataset)
         if decision.has(Missing.REACCEPTANCE_REQUIRED) or decision.has(Missing.AGREEMENT_NOT_ACCEPTED):
             items.append(
-                AttentionItem(
-                    f"Accept the agreement for {grant.dataset}", decision.missing[0].message, url, "warning"
-                )
+                AttentionItem(f"Accept the agreement for {grant.dataset}", decision.missing[0].message, url, "warning")
             )
         elif decision.notes and decision.agreement and decision.agreement.due:
-            items.append(
-                AttentionItem(f"New agreement version for {grant.dataset}", decision.notes[0], url, "warning")
-            )
+            items.append(AttentionItem(f"New agreement version for {grant.dataset}", decision.notes[0], url, "warning"))
         elif grant.state == Grant.State.ACTIVE and grant.ends_at and grant.ends_at <= soon:
             items.append(
                 AttentionItem(

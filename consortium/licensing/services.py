@@ -153,9 +153,7 @@ def agreement_version_draft(
 
 
 @transaction.atomic
-def agreement_version_update_draft(
-    *, version: AgreementVersion, actor: Any, **fields: Any
-) -> AgreementVersion:
+def agreement_version_update_draft(*, version: AgreementVersion, actor: Any, **fields: Any) -> AgreementVersion:
     _require_admin(actor)
     version = AgreementVersion.objects.select_for_update().get(pk=version.pk)
     if version.is_published:
@@ -174,11 +172,7 @@ def agreement_version_update_draft(
 
 
 def latest_published(agreement: Agreement) -> AgreementVersion | None:
-    return (
-        AgreementVersion.objects.filter(agreement=agreement, published_at__isnull=False)
-        .order_by("-number")
-        .first()
-    )
+    return AgreementVersion.objects.filter(agreement=agreement, published_at__isnull=False).order_by("-number").first()
 
 
 @transaction.atomic
@@ -200,9 +194,7 @@ def agreement_version_publish(
             f"Version {version.label} cannot take effect on {version.effective_date:%d %b %Y}, "
             f"before version {previous.label} ({previous.effective_date:%d %b %Y})."
         )
-    number = (
-        AgreementVersion.objects.filter(agreement=version.agreement).aggregate(n=Max("number"))["n"] or 0
-    ) + 1
+    number = (AgreementVersion.objects.filter(agreement=version.agreement).aggregate(n=Max("number"))["n"] or 0) + 1
     version.number = number
     version.published_at = timezone.now()
     version.published_by = actor
@@ -245,9 +237,7 @@ def agreement_version_publish_new(
     """Editing a published agreement: the new text becomes a new version, published at once."""
     previous = latest_published(agreement)
     if previous is not None and normalise_text(text) == previous.text:
-        raise ValidationError(
-            f"The text is identical to version {previous.label}; a new version needs a changed text."
-        )
+        raise ValidationError(f"The text is identical to version {previous.label}; a new version needs a changed text.")
     version = agreement_version_draft(
         agreement=agreement,
         label=label,
@@ -385,15 +375,11 @@ def grant_take_up(*, dataset: Dataset, person: Person, actor: Any, ip_address: s
 
 
 def _grant_locked(grant: Grant) -> Grant:
-    return (
-        Grant.objects.select_for_update().select_related("dataset", "person", "organisation").get(pk=grant.pk)
-    )
+    return Grant.objects.select_for_update().select_related("dataset", "person", "organisation").get(pk=grant.pk)
 
 
 def _holder_org(grant: Grant) -> Organisation | None:
-    return (
-        grant.organisation if grant.organisation_id else (grant.person.organisation if grant.person else None)
-    )
+    return grant.organisation if grant.organisation_id else (grant.person.organisation if grant.person else None)
 
 
 @transaction.atomic
@@ -441,9 +427,7 @@ def grant_extend(
         raise ValidationError({"ends_at": "The new end must be in the future."})
     previous_end = grant.ends_at
     if grant.state == GrantState.EXPIRED:
-        holder = (
-            {"person_id": grant.person_id} if grant.person_id else {"organisation_id": grant.organisation_id}
-        )
+        holder = {"person_id": grant.person_id} if grant.person_id else {"organisation_id": grant.organisation_id}
         if (
             Grant.objects.filter(dataset=grant.dataset, state__in=Grant.LIVE_STATES, **holder)
             .exclude(pk=grant.pk)
@@ -507,9 +491,7 @@ def grant_suspend(*, grant: Grant, actor: Any, reason: str, ip_address: str | No
     return grant
 
 
-def _grant_reinstate(
-    *, grant: Grant, actor: Any | None, reason: str = "", ip_address: str | None = None
-) -> bool:
+def _grant_reinstate(*, grant: Grant, actor: Any | None, reason: str = "", ip_address: str | None = None) -> bool:
     changed = Grant.objects.filter(pk=grant.pk, state=GrantState.SUSPENDED).update(
         state=GrantState.ACTIVE, suspension_cause=Cause.NONE, reason=reason
     )
@@ -543,9 +525,7 @@ def _grant_expire(*, grant: Grant, at: dt.datetime) -> bool:
     )
     if changed:
         grant.refresh_from_db()
-        audit_record(
-            actor=None, action="licensing.grant_expired", target=grant, organisation=_holder_org(grant)
-        )
+        audit_record(actor=None, action="licensing.grant_expired", target=grant, organisation=_holder_org(grant))
     return bool(changed)
 
 
@@ -604,13 +584,10 @@ def agreement_accept(
         organisation = person.organisation if person.is_approved_member else None
         if not permissions.can_sign_for(person.user, organisation):
             raise PermissionDenied(
-                f"Only a signatory of {organisation or 'a member organisation'} "
-                f"may sign “{agreement}” for it."
+                f"Only a signatory of {organisation or 'a member organisation'} may sign “{agreement}” for it."
             )
     if not person.full_name.strip():
-        raise ValidationError(
-            "Add your full name to your profile before signing: the typed name must match it."
-        )
+        raise ValidationError("Add your full name to your profile before signing: the typed name must match it.")
     if not _same_name(typed_name, person.full_name):
         raise ValidationError(
             {
@@ -647,9 +624,7 @@ def agreement_accept(
             "dataset": dataset.slug,
         },
     )
-    _after_acceptance(
-        acceptance=acceptance, dataset=dataset, person=person, organisation=organisation, actor=actor
-    )
+    _after_acceptance(acceptance=acceptance, dataset=dataset, person=person, organisation=organisation, actor=actor)
     return acceptance
 
 
@@ -723,8 +698,7 @@ def access_request_submit(
     again = cooldown_ends(last, dataset) if last else None
     if again is not None and again > timezone.now():
         raise ValidationError(
-            f"Your last request was rejected on {last.decided_at:%d %b %Y}; you may ask again from "
-            f"{again:%d %b %Y}."
+            f"Your last request was rejected on {last.decided_at:%d %b %Y}; you may ask again from {again:%d %b %Y}."
         )
     request = AccessRequest.objects.create(
         dataset=dataset,
@@ -814,9 +788,7 @@ def access_request_withdraw(
     return request
 
 
-def _decide(
-    request: AccessRequest, state: str, *, actor: Any, reason: str, ip_address: str | None
-) -> AccessRequest:
+def _decide(request: AccessRequest, state: str, *, actor: Any, reason: str, ip_address: str | None) -> AccessRequest:
     if request.state != RequestState.SUBMITTED:
         raise _already_decided(request)
     request.state = state
@@ -838,8 +810,7 @@ def _decide(
     _on_commit_mail(
         [request.person.user.email],
         f"Your request for {request.dataset} was {label}",
-        f"Your request for access to {request.dataset} was {label}.{why}\n"
-        f"{notices.dataset_link(request.dataset)}\n",
+        f"Your request for access to {request.dataset} was {label}.{why}\n{notices.dataset_link(request.dataset)}\n",
     )
     return request
 
@@ -945,9 +916,9 @@ def grants_apply_membership(*, at: dt.datetime | None = None) -> dict[str, int]:
     day = timezone.localdate(at)
     cache: dict[int, bool] = {}
     suspended = reinstated = 0
-    for grant in Grant.objects.filter(
-        state=GrantState.ACTIVE, membership_organisation__isnull=False
-    ).select_related("dataset", "membership_organisation"):
+    for grant in Grant.objects.filter(state=GrantState.ACTIVE, membership_organisation__isnull=False).select_related(
+        "dataset", "membership_organisation"
+    ):
         if not _membership_good(grant.membership_organisation_id, day, cache):
             suspended += _grant_suspend(
                 grant=grant,
@@ -963,8 +934,7 @@ def grants_apply_membership(*, at: dt.datetime | None = None) -> dict[str, int]:
         if not _membership_good(grant.membership_organisation_id, day, cache):
             continue
         if grant.person_id and not (
-            grant.person.organisation_id == grant.membership_organisation_id
-            and grant.person.is_approved_member
+            grant.person.organisation_id == grant.membership_organisation_id and grant.person.is_approved_member
         ):
             continue
         reinstated += _grant_reinstate(grant=grant, actor=None, reason="Membership in good standing again")
@@ -1001,9 +971,7 @@ def grants_send_expiry_reminders(*, at: dt.datetime | None = None) -> int:
         reference = grant.ends_at.date().isoformat()
         if days_left < 7:
             kind = GrantNotice.Kind.EXPIRY_7
-        elif GrantNotice.objects.filter(
-            grant=grant, kind=GrantNotice.Kind.EXPIRY_7, reference=reference
-        ).exists():
+        elif GrantNotice.objects.filter(grant=grant, kind=GrantNotice.Kind.EXPIRY_7, reference=reference).exists():
             continue
         else:
             kind = GrantNotice.Kind.EXPIRY_30
@@ -1036,9 +1004,7 @@ def grants_apply_grace_periods(*, at: dt.datetime | None = None) -> int:
     """Suspends grants whose holder has not accepted a material version whose grace period ended."""
     at = at or timezone.now()
     count = 0
-    agreements = Agreement.objects.filter(
-        versions__is_material=True, versions__published_at__isnull=False
-    ).distinct()
+    agreements = Agreement.objects.filter(versions__is_material=True, versions__published_at__isnull=False).distinct()
     for agreement in agreements:
         for grant in _live_grants_under(agreement):
             status = _status_for_grant(grant, at)
@@ -1083,13 +1049,11 @@ def licensing_daily(*, at: dt.datetime | None = None) -> dict[str, int]:
     at = at or timezone.now()
     result = {"expired": grants_expire(at=at)}
     result.update(grants_apply_membership(at=at))
-    for version in AgreementVersion.objects.filter(
-        is_material=True, published_at__isnull=False, number__gt=1
-    ):
+    for version in AgreementVersion.objects.filter(is_material=True, published_at__isnull=False, number__gt=1):
         if timezone.localdate(at) < version.grace_ends:
-            result["new_version_notices"] = result.get(
-                "new_version_notices", 0
-            ) + agreement_version_notify_holders(version_id=version.pk, at=at)
+            result["new_version_notices"] = result.get("new_version_notices", 0) + agreement_version_notify_holders(
+                version_id=version.pk, at=at
+            )
     result["reacceptance_suspended"] = grants_apply_grace_periods(at=at)
     result["reminders"] = grants_send_expiry_reminders(at=at)
     return result

@@ -41,9 +41,7 @@ def normalise_expression(expression: str) -> str:
     try:
         parsed = licensing.parse(text, validate=False, strict=True)
     except (ExpressionParseError, ExpressionError) as exc:
-        raise InvalidExpression(
-            f"“{text}” is not a valid SPDX licence expression: {str(exc).rstrip('.')}."
-        ) from exc
+        raise InvalidExpression(f"“{text}” is not a valid SPDX licence expression: {str(exc).rstrip('.')}.") from exc
     if parsed is None:
         raise InvalidExpression("Enter a licence expression, for example CC-BY-4.0.")
     unknown = [

@@ -20,9 +20,7 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
+                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
                 ),
                 ("name", models.CharField(max_length=200, unique=True)),
                 ("slug", models.SlugField(max_length=80, unique=True)),
@@ -48,9 +46,7 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
+                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
                 ),
                 (
                     "expression",
@@ -95,9 +91,7 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
+                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
                 ),
                 (
                     "label",
@@ -159,9 +153,7 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
+                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
                 ),
                 ("version_label", models.CharField(max_length=40)),
                 ("text_sha256", models.CharField(max_length=64)),
@@ -206,9 +198,7 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
+                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
                 ),
                 ("name", models.CharField(max_length=200, unique=True)),
                 ("slug", models.SlugField(max_length=80, unique=True)),
@@ -245,9 +235,7 @@ class Migration(migrations.Migration):
                 ),
                 (
                     "access_questions",
-                    models.TextField(
-                        blank=True, help_text="Questions asked in an access request, one per line"
-                    ),
+                    models.TextField(blank=True, help_text="Questions asked in an access request, one per line"),
                 ),
                 (
                     "request_cooldown_days",
@@ -303,9 +291,7 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
+                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
                 ),
                 (
                     "state",
@@ -377,9 +363,7 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
+                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
                 ),
                 (
                     "state",
@@ -511,9 +495,7 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
+                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
                 ),
                 (
                     "kind",
@@ -549,9 +531,7 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
+                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
                 ),
                 ("name", models.CharField(max_length=200)),
                 ("slug", models.SlugField(max_length=80)),
@@ -593,15 +573,11 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name="agreementversion",
-            constraint=models.UniqueConstraint(
-                fields=("agreement", "number"), name="agreement_version_number_unique"
-            ),
+            constraint=models.UniqueConstraint(fields=("agreement", "number"), name="agreement_version_number_unique"),
         ),
         migrations.AddConstraint(
             model_name="agreementversion",
-            constraint=models.UniqueConstraint(
-                fields=("agreement", "label"), name="agreement_version_label_unique"
-            ),
+            constraint=models.UniqueConstraint(fields=("agreement", "label"), name="agreement_version_label_unique"),
         ),
         migrations.AddConstraint(
             model_name="agreementversion",
@@ -651,9 +627,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name="grantnotice",
-            constraint=models.UniqueConstraint(
-                fields=("grant", "kind", "reference"), name="grant_notice_once"
-            ),
+            constraint=models.UniqueConstraint(fields=("grant", "kind", "reference"), name="grant_notice_once"),
         ),
         migrations.AddConstraint(
             model_name="datasetsubset",
