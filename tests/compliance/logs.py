@@ -26,9 +26,7 @@ class Log:
 
     def event(self, key: str, value: Any = None, **metadata: Any) -> Log:
         self.t += 1000
-        self.lines.append(
-            mllog(key, value, self.t, {"file": "train.py", "lineno": len(self.lines) + 1, **metadata})
-        )
+        self.lines.append(mllog(key, value, self.t, {"file": "train.py", "lineno": len(self.lines) + 1, **metadata}))
         return self
 
     def text(self, newline: str = "\n") -> str:

@@ -134,9 +134,7 @@ CHECKS = """
         ([("a", "text"), ("b", "x")], "fail", Check.RULE_CHECK_ERROR),  # '>' raises TypeError
     ],
 )
-def test_check_expressions(
-    run: Runner, lines: list[tuple[str, object]], expected: str, check: str | None
-) -> None:
+def test_check_expressions(run: Runner, lines: list[tuple[str, object]], expected: str, check: str | None) -> None:
     log = Log()
     for key, value in lines:
         log.event(key, value)
