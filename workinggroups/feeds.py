@@ -115,9 +115,7 @@ def _series_events(series: MeetingSeries, span: _Span) -> list[Event]:
     span.add(last_day or start.date() + dt.timedelta(days=3 * 366))
     summary = f"{series.group.name}: {series.title}"
     group_url = _url("group_detail", slug=series.group.slug)
-    description = "\n".join(
-        filter(None, [f"Join: {series.join_link}" if series.join_link else "", group_url])
-    )
+    description = "\n".join(filter(None, [f"Join: {series.join_link}" if series.join_link else "", group_url]))
     stamp = series.updated_at.astimezone(dt.UTC)
     master = Event.new(
         uid=series_uid(series),
@@ -168,9 +166,7 @@ def _series_events(series: MeetingSeries, span: _Span) -> list[Event]:
         override = Event.new(
             uid=series_uid(series),
             summary=summary + (" (moved)" if occurrence.moved_to else ""),
-            description="\n\n".join(
-                filter(None, [occurrence.agenda and f"Agenda:\n{occurrence.agenda}", description])
-            ),
+            description="\n\n".join(filter(None, [occurrence.agenda and f"Agenda:\n{occurrence.agenda}", description])),
             start=moved,
             end=moved + series.duration,
             sequence=series.sequence + occurrence.sequence,
@@ -185,9 +181,7 @@ def _series_events(series: MeetingSeries, span: _Span) -> list[Event]:
     return [master, *overrides]
 
 
-def build_calendar(
-    *, name: str, uid: str, series: Iterable[MeetingSeries] = (), rounds: Iterable[Round] = ()
-) -> bytes:
+def build_calendar(*, name: str, uid: str, series: Iterable[MeetingSeries] = (), rounds: Iterable[Round] = ()) -> bytes:
     span = _Span()
     events: list[Event] = []
     for s in series:
@@ -205,16 +199,12 @@ def build_calendar(
 
 
 def _group_series(groups) -> list[MeetingSeries]:
-    return list(
-        MeetingSeries.objects.filter(group__in=groups).select_related("group").prefetch_related("occurrences")
-    )
+    return list(MeetingSeries.objects.filter(group__in=groups).select_related("group").prefetch_related("occurrences"))
 
 
 def _published_rounds(groups) -> list[Round]:
     return list(
-        Round.objects.filter(group__in=groups, published=True)
-        .select_related("group")
-        .prefetch_related("phases")
+        Round.objects.filter(group__in=groups, published=True).select_related("group").prefetch_related("phases")
     )
 
 

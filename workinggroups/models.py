@@ -148,9 +148,7 @@ class MeetingSeries(models.Model):
     )
     starts_on = models.DateField(help_text="The day of the first meeting (or the day the rule starts from)")
     start_time = models.TimeField(help_text="Local start time in the series' time zone")
-    time_zone = models.CharField(
-        max_length=64, default=schedules.DEFAULT_TIME_ZONE, validators=[_validate_time_zone]
-    )
+    time_zone = models.CharField(max_length=64, default=schedules.DEFAULT_TIME_ZONE, validators=[_validate_time_zone])
     duration_minutes = models.PositiveSmallIntegerField(default=60)
     ends_on = models.DateField(
         null=True, blank=True, help_text="Last day of the series; needed unless the rule has COUNT or UNTIL"
@@ -240,9 +238,7 @@ class Round(models.Model):
     )
     benchmarks = models.JSONField(default=list, blank=True, help_text="Allowed benchmarks")
     divisions = models.JSONField(default=list, blank=True)
-    time_zone = models.CharField(
-        max_length=64, default=schedules.DEFAULT_TIME_ZONE, validators=[_validate_time_zone]
-    )
+    time_zone = models.CharField(max_length=64, default=schedules.DEFAULT_TIME_ZONE, validators=[_validate_time_zone])
     grace_minutes = models.PositiveSmallIntegerField(
         default=int(schedules.DEFAULT_GRACE.total_seconds() // 60),
         help_text="Uploads are still accepted this long after the deadline",
@@ -337,9 +333,7 @@ class RoundPhase(models.Model):
         ordering = ["round", "starts_at"]
         constraints = [
             models.UniqueConstraint(fields=["round", "kind"], name="one_phase_of_each_kind_per_round"),
-            models.CheckConstraint(
-                condition=Q(ends_at__gte=models.F("starts_at")), name="phase_ends_after_start"
-            ),
+            models.CheckConstraint(condition=Q(ends_at__gte=models.F("starts_at")), name="phase_ends_after_start"),
         ]
 
     def __str__(self) -> str:

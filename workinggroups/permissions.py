@@ -35,9 +35,7 @@ def chaired_groups(user: Any) -> QuerySet[WorkingGroup]:
     person = person_of(user)
     if person is None:
         return WorkingGroup.objects.none()
-    return WorkingGroup.objects.filter(
-        memberships__person=person, memberships__role__in=CHAIR_ROLES
-    ).distinct()
+    return WorkingGroup.objects.filter(memberships__person=person, memberships__role__in=CHAIR_ROLES).distinct()
 
 
 def is_consortium_member(user: Any) -> bool:

@@ -53,9 +53,7 @@ def allowed_benchmarks(suite: str, ruleset: str) -> list[str]:
     """
     if ruleset not in available_rulesets(suite):
         shipped = ", ".join(available_rulesets(suite)) or "none"
-        raise ValueError(
-            f"The pinned mlperf-logging package has no {suite} ruleset {ruleset!r} (it ships: {shipped})."
-        )
+        raise ValueError(f"The pinned mlperf-logging package has no {suite} ruleset {ruleset!r} (it ships: {shipped}).")
     from mlperf_logging.benchmark_meta import get_allowed_benchmarks
 
     try:

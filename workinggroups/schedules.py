@@ -78,9 +78,7 @@ def zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, TypeError) as exc:
-        raise ValueError(
-            f"{name!r} is not a known time zone (use a name such as America/Los_Angeles)."
-        ) from exc
+        raise ValueError(f"{name!r} is not a known time zone (use a name such as America/Los_Angeles).") from exc
 
 
 def time_zone_names() -> list[str]:
@@ -131,8 +129,7 @@ def mlperf_schedule(
     tz = zone(time_zone)
     if deadline.weekday() != FRIDAY:
         raise ValueError(
-            f"The MLPerf submission deadline is on a Friday; {deadline:%d %b %Y} is a "
-            f"{WEEKDAYS[deadline.weekday()]}."
+            f"The MLPerf submission deadline is on a Friday; {deadline:%d %b %Y} is a {WEEKDAYS[deadline.weekday()]}."
         )
     if grace < dt.timedelta(0):
         raise ValueError("The grace period cannot be negative.")
@@ -346,9 +343,7 @@ def normalise_rrule(
     if freq is None:
         raise RecurrenceError("The rule needs FREQ (for example FREQ=WEEKLY).")
     if freq not in _ALLOWED_FREQ:
-        raise RecurrenceError(
-            f"FREQ={freq} is not allowed: meetings repeat DAILY, WEEKLY, MONTHLY or YEARLY."
-        )
+        raise RecurrenceError(f"FREQ={freq} is not allowed: meetings repeat DAILY, WEEKLY, MONTHLY or YEARLY.")
     if "COUNT" in parts and "UNTIL" in parts:
         raise RecurrenceError("Use COUNT or UNTIL, not both (RFC 5545).")
     if "COUNT" in parts and not (parts["COUNT"].isdigit() and int(parts["COUNT"]) > 0):
@@ -369,9 +364,7 @@ def normalise_rrule(
         raise RecurrenceError("The series cannot end before it starts.")
     first = recurrence.after(start, inc=True)
     if first is None or (ends_on is not None and first.date() > ends_on):
-        raise RecurrenceError(
-            "This rule produces no meeting between the first day and the end of the series."
-        )
+        raise RecurrenceError("This rule produces no meeting between the first day and the end of the series.")
     return canonical
 
 

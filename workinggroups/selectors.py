@@ -323,9 +323,7 @@ def round_registration_of(round: Round, organisation: Organisation | None) -> Ro
 
 
 def round_registrations(round: Round) -> QuerySet[RoundRegistration]:
-    return round.registrations.select_related("organisation", "registered_by").prefetch_related(
-        "contacts__user"
-    )
+    return round.registrations.select_related("organisation", "registered_by").prefetch_related("contacts__user")
 
 
 def organisation_submit_eligibility(organisation: Organisation) -> str:
@@ -334,9 +332,7 @@ def organisation_submit_eligibility(organisation: Organisation) -> str:
     if membership is None:
         return f"{organisation} has no membership."
     if not membership.tier.may_submit_results:
-        return (
-            f"{organisation}'s membership tier ({membership.tier.name}) does not include submitting results."
-        )
+        return f"{organisation}'s membership tier ({membership.tier.name}) does not include submitting results."
     if not membership.is_in_good_standing:
         return f"{organisation}'s membership is {membership.status_label.lower()}."
     return ""
@@ -408,9 +404,7 @@ def attention_items(user: Any) -> list:
                 )
     if person is None:
         return items
-    for request in JoinRequest.objects.filter(
-        person=person, state=JoinRequest.State.SUBMITTED
-    ).select_related("group"):
+    for request in JoinRequest.objects.filter(person=person, state=JoinRequest.State.SUBMITTED).select_related("group"):
         items.append(
             AttentionItem(
                 f"Waiting for the chairs of {request.group} to decide",

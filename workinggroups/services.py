@@ -44,9 +44,7 @@ PHASE_REMINDER_WINDOW = dt.timedelta(days=1)
 
 def join_cooldown() -> dt.timedelta:
     """How long a declined person waits before asking again (WORKINGGROUPS_JOIN_COOLDOWN_DAYS)."""
-    return dt.timedelta(
-        days=getattr(settings, "WORKINGGROUPS_JOIN_COOLDOWN_DAYS", DEFAULT_JOIN_COOLDOWN_DAYS)
-    )
+    return dt.timedelta(days=getattr(settings, "WORKINGGROUPS_JOIN_COOLDOWN_DAYS", DEFAULT_JOIN_COOLDOWN_DAYS))
 
 
 def _link(name: str, **kwargs: Any) -> str:
@@ -153,9 +151,7 @@ def group_member_add(
 def group_member_set_role(
     *, membership: GroupMembership, role: str, actor: Any, ip_address: str | None = None
 ) -> GroupMembership:
-    membership = (
-        GroupMembership.objects.select_for_update().select_related("group", "person").get(pk=membership.pk)
-    )
+    membership = GroupMembership.objects.select_for_update().select_related("group", "person").get(pk=membership.pk)
     group = membership.group
     _require_manager(actor, group)
     if role not in Role.values:
@@ -181,9 +177,7 @@ def group_member_set_role(
 def group_member_remove(
     *, membership: GroupMembership, actor: Any, reason: str = "", ip_address: str | None = None
 ) -> None:
-    membership = (
-        GroupMembership.objects.select_for_update().select_related("group", "person").get(pk=membership.pk)
-    )
+    membership = GroupMembership.objects.select_for_update().select_related("group", "person").get(pk=membership.pk)
     group = membership.group
     is_self = person_of(actor) is not None and person_of(actor).pk == membership.person_id
     if not is_self:
@@ -253,11 +247,7 @@ def join_request_create(
 
 
 def _lock_open_request(join_request: JoinRequest) -> JoinRequest:
-    request = (
-        JoinRequest.objects.select_for_update()
-        .select_related("group", "person__user")
-        .get(pk=join_request.pk)
-    )
+    request = JoinRequest.objects.select_for_update().select_related("group", "person__user").get(pk=join_request.pk)
     if not request.is_open:
         who = f" by {request.decided_by}" if request.decided_by and request.state != "withdrawn" else ""
         when = f" on {_date(request.decided_at)}" if request.decided_at else ""
@@ -281,9 +271,7 @@ def join_request_approve(
     request = _lock_open_request(join_request)
     _require_manager(actor, request.group)
     if role not in (Role.MEMBER, Role.OBSERVER):
-        raise ValidationError(
-            {"role": "Approve a request as member or observer; name chairs on the members page."}
-        )
+        raise ValidationError({"role": "Approve a request as member or observer; name chairs on the members page."})
     GroupMembership.objects.get_or_create(
         group=request.group, person=request.person, defaults={"role": role, "added_by": actor}
     )
@@ -326,9 +314,7 @@ def join_request_decline(
 
 
 @transaction.atomic
-def join_request_withdraw(
-    *, join_request: JoinRequest, actor: Any, ip_address: str | None = None
-) -> JoinRequest:
+def join_request_withdraw(*, join_request: JoinRequest, actor: Any, ip_address: str | None = None) -> JoinRequest:
     request = _lock_open_request(join_request)
     person = person_of(actor)
     if person is None or person.pk != request.person_id:
@@ -405,9 +391,7 @@ def meeting_series_update(
 def meeting_series_delete(*, series: MeetingSeries, actor: Any, ip_address: str | None = None) -> None:
     series = MeetingSeries.objects.select_for_update().select_related("group").get(pk=series.pk)
     _require_manager(actor, series.group)
-    audit_record(
-        actor=actor, action="workinggroups.meeting_series_deleted", target=series, ip_address=ip_address
-    )
+    audit_record(actor=actor, action="workinggroups.meeting_series_deleted", target=series, ip_address=ip_address)
     series.delete()
 
 
@@ -562,9 +546,7 @@ def round_schedule_generate(
     if not permissions.can_schedule_round(actor, round.group):
         raise PermissionDenied(f"Only the chairs of {round.group} and staff schedule its rounds.")
     try:
-        plan = schedules.mlperf_schedule(
-            deadline, round.time_zone, deadline_time=deadline_time, grace=round.grace
-        )
+        plan = schedules.mlperf_schedule(deadline, round.time_zone, deadline_time=deadline_time, grace=round.grace)
     except ValueError as exc:
         raise ValidationError({"deadline": str(exc)}) from exc
     _validate_phase_set(round, plan)
@@ -611,9 +593,7 @@ def round_phases_adjust(
 
 
 @transaction.atomic
-def round_publish(
-    *, round: Round, actor: Any, now: dt.datetime | None = None, ip_address: str | None = None
-) -> Round:
+def round_publish(*, round: Round, actor: Any, now: dt.datetime | None = None, ip_address: str | None = None) -> Round:
     """Publishes the schedule: complete, valid, and with its submission deadline still ahead."""
     round = Round.objects.select_for_update().select_related("group").get(pk=round.pk)
     if not permissions.can_schedule_round(actor, round.group):
@@ -663,9 +643,7 @@ def _require_registration_open(round: Round, now: dt.datetime) -> None:
     if not round.published or phase is None:
         raise ValidationError(f"{round} is not open for registration.")
     if now < phase.starts_at:
-        raise ValidationError(
-            f"Registration for {round} opens {schedules.format_moment(phase.starts_at, round.tz)}."
-        )
+        raise ValidationError(f"Registration for {round} opens {schedules.format_moment(phase.starts_at, round.tz)}.")
     if now >= phase.ends_at:
         raise ValidationError(
             f"Registration for {round} closed {schedules.format_moment(phase.ends_at, round.tz)}. "
@@ -687,9 +665,7 @@ def round_register(
     the submitter role. Only primary contacts and submitters of the organisation, while registration
     is open, for organisations whose membership allows submitting and is in good standing."""
     if not (permissions.can_register_for_rounds(actor, organisation) or is_staff_admin(actor)):
-        raise PermissionDenied(
-            f"Only {organisation}'s primary contacts and submitters register it for rounds."
-        )
+        raise PermissionDenied(f"Only {organisation}'s primary contacts and submitters register it for rounds.")
     round = Round.objects.select_for_update().get(pk=round.pk)
     now = now or timezone.now()
     _require_registration_open(round, now)
@@ -732,15 +708,11 @@ def round_registration_withdraw(
     ip_address: str | None = None,
 ) -> None:
     registration = (
-        RoundRegistration.objects.select_for_update()
-        .select_related("round", "organisation")
-        .get(pk=registration.pk)
+        RoundRegistration.objects.select_for_update().select_related("round", "organisation").get(pk=registration.pk)
     )
     organisation = registration.organisation
     if not (permissions.can_register_for_rounds(actor, organisation) or is_staff_admin(actor)):
-        raise PermissionDenied(
-            f"Only {organisation}'s primary contacts and submitters change its registration."
-        )
+        raise PermissionDenied(f"Only {organisation}'s primary contacts and submitters change its registration.")
     _require_registration_open(registration.round, now or timezone.now())
     audit_record(
         actor=actor,

@@ -24,9 +24,7 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
+                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
                 ),
                 ("name", models.CharField(max_length=120, unique=True)),
                 ("slug", models.SlugField(max_length=80, unique=True)),
@@ -46,15 +44,11 @@ class Migration(migrations.Migration):
                 ("purpose", models.CharField(help_text="One line: what the group does", max_length=300)),
                 (
                     "charter",
-                    models.TextField(
-                        blank=True, help_text="Markdown; rendered safely (no raw HTML, no scripts)"
-                    ),
+                    models.TextField(blank=True, help_text="Markdown; rendered safely (no raw HTML, no scripts)"),
                 ),
                 (
                     "mailing_list",
-                    models.EmailField(
-                        blank=True, help_text="The group's mailing-list address", max_length=254
-                    ),
+                    models.EmailField(blank=True, help_text="The group's mailing-list address", max_length=254),
                 ),
                 (
                     "status",
@@ -84,9 +78,7 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
+                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
                 ),
                 ("token", models.CharField(max_length=64, unique=True)),
                 ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
@@ -108,9 +100,7 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
+                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
                 ),
                 (
                     "name",
@@ -189,9 +179,7 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
+                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
                 ),
                 (
                     "kind",
@@ -233,9 +221,7 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
+                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
                 ),
                 ("registered_at", models.DateTimeField(default=django.utils.timezone.now)),
                 ("updated_at", models.DateTimeField(auto_now=True)),
@@ -276,9 +262,7 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
+                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
                 ),
                 (
                     "kind",
@@ -312,9 +296,7 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
+                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
                 ),
                 ("title", models.CharField(max_length=200)),
                 (
@@ -327,9 +309,7 @@ class Migration(migrations.Migration):
                 ),
                 (
                     "starts_on",
-                    models.DateField(
-                        help_text="The day of the first meeting (or the day the rule starts from)"
-                    ),
+                    models.DateField(help_text="The day of the first meeting (or the day the rule starts from)"),
                 ),
                 ("start_time", models.TimeField(help_text="Local start time in the series' time zone")),
                 (
@@ -353,9 +333,7 @@ class Migration(migrations.Migration):
                 ("uid", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
                 (
                     "sequence",
-                    models.PositiveIntegerField(
-                        default=0, help_text="iCalendar SEQUENCE; rises on every change"
-                    ),
+                    models.PositiveIntegerField(default=0, help_text="iCalendar SEQUENCE; rises on every change"),
                 ),
                 ("updated_at", models.DateTimeField(auto_now=True)),
                 (
@@ -377,9 +355,7 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
+                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
                 ),
                 ("message", models.TextField(blank=True, max_length=2000)),
                 (
@@ -434,9 +410,7 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
+                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
                 ),
                 (
                     "role",
@@ -488,9 +462,7 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
+                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
                 ),
                 (
                     "original_start",
@@ -520,17 +492,13 @@ class Migration(migrations.Migration):
             options={
                 "ordering": ["series", "original_start"],
                 "constraints": [
-                    models.UniqueConstraint(
-                        fields=("series", "original_start"), name="one_override_per_occurrence"
-                    )
+                    models.UniqueConstraint(fields=("series", "original_start"), name="one_override_per_occurrence")
                 ],
             },
         ),
         migrations.AddConstraint(
             model_name="roundphase",
-            constraint=models.UniqueConstraint(
-                fields=("round", "kind"), name="one_phase_of_each_kind_per_round"
-            ),
+            constraint=models.UniqueConstraint(fields=("round", "kind"), name="one_phase_of_each_kind_per_round"),
         ),
         migrations.AddConstraint(
             model_name="roundphase",
@@ -540,9 +508,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name="roundregistration",
-            constraint=models.UniqueConstraint(
-                fields=("round", "organisation"), name="one_registration_per_round_org"
-            ),
+            constraint=models.UniqueConstraint(fields=("round", "organisation"), name="one_registration_per_round_org"),
         ),
         migrations.AddConstraint(
             model_name="sentreminder",
@@ -567,8 +533,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name="groupmembership",
-            constraint=models.UniqueConstraint(
-                fields=("group", "person"), name="one_membership_per_group_person"
-            ),
+            constraint=models.UniqueConstraint(fields=("group", "person"), name="one_membership_per_group_person"),
         ),
     ]

@@ -1,0 +1,189 @@
+"""Admin for every model of the working groups app. Changes are audited (AuditedAdminMixin).
+
+Phases are edited inline on their round; the inline formset checks the whole schedule (order,
+overlaps) like the chairs' pages do. Sent reminders are a read-only record.
+"""
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+
+from consortium.audit.admin_mixins import AuditedAdminMixin
+from workinggroups import schedules
+from workinggroups.models import (
+    CalendarFeed,
+    GroupMembership,
+    JoinRequest,
+    MeetingOccurrence,
+    MeetingSeries,
+    Round,
+    RoundPhase,
+    RoundRegistration,
+    SentReminder,
+    WorkingGroup,
+)
+
+
+class GroupMembershipInline(admin.TabularInline):
+    model = GroupMembership
+    extra = 0
+    fields = ("person", "role", "since", "added_by")
+    readonly_fields = ("added_by",)
+    autocomplete_fields = ("person",)
+
+
+@admin.register(WorkingGroup)
+class WorkingGroupAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    audit_area = "workinggroups"
+    list_display = ("name", "area", "status", "visibility", "mailing_list")
+    list_filter = ("area", "status", "visibility")
+    search_fields = ("name", "slug", "purpose")
+    prepopulated_fields = {"slug": ("name",)}
+    inlines = [GroupMembershipInline]
+
+
+@admin.register(GroupMembership)
+class GroupMembershipAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    audit_area = "workinggroups"
+    list_display = ("person", "group", "role", "since", "added_by")
+    list_filter = ("role", "group")
+    search_fields = ("person__full_name", "person__user__email", "group__name")
+    list_select_related = ("person", "group", "added_by")
+    autocomplete_fields = ("person", "group")
+
+
+@admin.register(JoinRequest)
+class JoinRequestAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    audit_area = "workinggroups"
+    list_display = ("person", "group", "state", "created_at", "decided_at", "decided_by")
+    list_filter = ("state", "group")
+    search_fields = ("person__full_name", "person__user__email", "group__name")
+    list_select_related = ("person", "group", "decided_by")
+    readonly_fields = ("created_at", "decided_at", "decided_by")
+    autocomplete_fields = ("person", "group")
+
+
+class MeetingOccurrenceInline(admin.TabularInline):
+    model = MeetingOccurrence
+    extra = 0
+    fields = ("original_start", "cancelled", "moved_to", "agenda", "minutes", "sequence")
+    readonly_fields = ("sequence",)
+
+
+@admin.register(MeetingSeries)
+class MeetingSeriesAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    audit_area = "workinggroups"
+    list_display = ("title", "group", "rrule", "start_time", "time_zone", "starts_on", "ends_on", "sequence")
+    list_filter = ("group", "time_zone")
+    search_fields = ("title", "group__name")
+    readonly_fields = ("uid", "sequence")
+    inlines = [MeetingOccurrenceInline]
+
+
+@admin.register(MeetingOccurrence)
+class MeetingOccurrenceAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    audit_area = "workinggroups"
+    list_display = ("series", "original_start", "cancelled", "moved_to", "sequence")
+    list_filter = ("cancelled", "series__group")
+    readonly_fields = ("sequence",)
+
+
+class RoundPhaseFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        if any(self.errors) or not self.instance.time_zone:
+            return
+        phases = [
+            schedules.PlannedPhase(f.cleaned_data["kind"], f.cleaned_data["starts_at"], f.cleaned_data["ends_at"])
+            for f in self.forms
+            if f.cleaned_data and not f.cleaned_data.get("DELETE")
+        ]
+        if not phases:
+            return
+        errors = schedules.check_phases(phases, time_zone=self.instance.time_zone, grace=self.instance.grace)
+        # An incomplete schedule may be saved as a draft in the admin; order and overlaps may not.
+        errors = [message for kind, message in errors if "has no" not in message]
+        if errors:
+            raise ValidationError(errors)
+
+
+class RoundPhaseInline(admin.TabularInline):
+    model = RoundPhase
+    formset = RoundPhaseFormSet
+    extra = 0
+    fields = ("kind", "starts_at", "ends_at", "sequence", "uid")
+    readonly_fields = ("sequence", "uid")
+    ordering = ("starts_at",)
+
+
+class RoundRegistrationInline(admin.TabularInline):
+    model = RoundRegistration
+    extra = 0
+    fields = ("organisation", "registered_by", "registered_at")
+    readonly_fields = ("registered_by",)
+    autocomplete_fields = ("organisation",)
+    show_change_link = True
+
+
+@admin.register(Round)
+class RoundAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    audit_area = "workinggroups"
+    list_display = ("name", "group", "suite", "ruleset", "time_zone", "published", "is_example")
+    list_filter = ("suite", "published", "group", "is_example")
+    search_fields = ("name", "slug")
+    prepopulated_fields = {"slug": ("name",)}
+    readonly_fields = ("published_at", "published_by")
+    inlines = [RoundPhaseInline, RoundRegistrationInline]
+
+
+@admin.register(RoundPhase)
+class RoundPhaseAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    """Single phases can be looked at here; change them on their round (the schedule is checked there)."""
+
+    audit_area = "workinggroups"
+    list_display = ("round", "kind", "starts_at", "ends_at", "sequence")
+    list_filter = ("kind", "round__group")
+    readonly_fields = ("round", "kind", "starts_at", "ends_at", "uid", "sequence", "updated_at")
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(RoundRegistration)
+class RoundRegistrationAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    audit_area = "workinggroups"
+    list_display = ("organisation", "round", "registered_by", "registered_at")
+    list_filter = ("round",)
+    search_fields = ("organisation__name", "round__name")
+    list_select_related = ("organisation", "round", "registered_by")
+    filter_horizontal = ("contacts",)
+    autocomplete_fields = ("organisation",)
+
+
+@admin.register(SentReminder)
+class SentReminderAdmin(admin.ModelAdmin):
+    """What was sent, when, to whom: a record, not for editing."""
+
+    list_display = ("kind", "phase", "recipient", "about", "sent_at")
+    list_filter = ("kind",)
+    search_fields = ("recipient", "phase__round__name")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CalendarFeed)
+class CalendarFeedAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    """Staff can revoke a feed by deleting it (a new one is made when the person next visits)."""
+
+    audit_area = "workinggroups"
+    list_display = ("person", "created_at")
+    search_fields = ("person__full_name", "person__user__email")
+    fields = ("person", "created_at")
+    readonly_fields = ("person", "created_at")
+
+    def has_add_permission(self, request):
+        return False
