@@ -49,9 +49,7 @@ def systems_check(root: Path, usage: str | None, ruleset: str | None) -> CheckOu
     if not usage or not ruleset:
         return generic_systems_check(root)
     report = engine_report(root, usage, ruleset)
-    findings = [
-        _finding(f.to_dict(), "systems/") for f in report.findings if f.check.startswith(SYSTEM_CHECKS)
-    ]
+    findings = [_finding(f.to_dict(), "systems/") for f in report.findings if f.check.startswith(SYSTEM_CHECKS)]
     return CheckOutcome(_state(findings), findings)
 
 
@@ -128,6 +126,7 @@ def official_check(root: Path, usage: str, ruleset: str, *, timeout: float) -> C
     with tempfile.TemporaryDirectory(prefix="official-") as tmp:
         copy = Path(tmp) / root.name
         shutil.copytree(root, copy, symlinks=True)
+        _make_writable(copy)  # the official checker writes scaling.json into the folders it checks
         log = Path(tmp) / "package_checker.log"
         cmd = [sys.executable, "-m", "mlperf_logging.package_checker", str(copy), usage, ruleset,
                "--log_output", str(log)]  # fmt: skip
@@ -139,7 +138,8 @@ def official_check(root: Path, usage: str, ruleset: str, *, timeout: float) -> C
             return CheckOutcome("errored", message=message, verdict="timeout")
         text = log.read_text(errors="replace") if log.exists() else ""
     lines = [ln for ln in text.splitlines() if ln.strip()]
-    last = lines[-1] if lines else ""
+    # The verdict is the last "PACKAGE CHECKER FOUND …" line (a separator line follows it).
+    last = next((ln for ln in reversed(lines) if "PACKAGE CHECKER FOUND" in ln), "")
     errors = [ln for ln in lines if ln.startswith(("ERROR", "CRITICAL"))]
     findings = [{"severity": "error", "check": "official.log", "key": None, "line": None, "path": "",
                  "message": ln.split(" - ", 1)[-1][:2000]} for ln in errors[:200]]  # fmt: skip
@@ -147,9 +147,7 @@ def official_check(root: Path, usage: str, ruleset: str, *, timeout: float) -> C
         return CheckOutcome("passed", findings, message="The official package checker found no errors.",
                             verdict="pass")  # fmt: skip
     if "FOUND ERRORS" in last:
-        return CheckOutcome(
-            "failed", findings, message="The official package checker found errors.", verdict="fail"
-        )
+        return CheckOutcome("failed", findings, message="The official package checker found errors.", verdict="fail")
     tail = (proc.stderr or text).strip().splitlines()[-1:] or ["no output"]
     findings.append(
         {
@@ -163,6 +161,12 @@ def official_check(root: Path, usage: str, ruleset: str, *, timeout: float) -> C
     )
     return CheckOutcome("failed", findings, message="The official package checker crashed on this package.",
                         verdict="crash")  # fmt: skip
+
+
+def _make_writable(folder: Path) -> None:
+    for path in [folder, *folder.rglob("*")]:
+        if not path.is_symlink():
+            path.chmod(path.stat().st_mode | 0o200)
 
 
 def excerpt(root: Path, rel_path: str, line: int | None, limit: int = 300) -> str:

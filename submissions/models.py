@@ -21,9 +21,7 @@ class WorkerPool(models.Model):
     """A class of worker hardware; each pool is one Celery queue."""
 
     name = models.CharField(max_length=80, unique=True)
-    queue = models.SlugField(
-        max_length=80, unique=True, help_text="Celery queue: workers start with -Q <queue>"
-    )
+    queue = models.SlugField(max_length=80, unique=True, help_text="Celery queue: workers start with -Q <queue>")
     description = models.TextField(blank=True, help_text="The hardware class, e.g. 8 vCPU, 32 GB")
     check_kinds = models.JSONField(default=list, blank=True, help_text="Check kinds this pool runs")
 
@@ -38,9 +36,7 @@ class Worker(models.Model):
     """One Celery worker process, registered by itself at start-up (submissions/heartbeat.py)."""
 
     hostname = models.CharField(max_length=255, unique=True, help_text="Celery node name, e.g. celery@host")
-    pool = models.ForeignKey(
-        WorkerPool, null=True, blank=True, on_delete=models.SET_NULL, related_name="workers"
-    )
+    pool = models.ForeignKey(WorkerPool, null=True, blank=True, on_delete=models.SET_NULL, related_name="workers")
     queues = models.JSONField(default=list, blank=True)
     facts = models.JSONField(default=dict, blank=True, help_text="CPU, memory, GPUs, Python and packages")
     started_at = models.DateTimeField()
@@ -99,22 +95,16 @@ class Submission(models.Model):
         RDI = "rdi", "Research, development or internal"
 
     round = models.ForeignKey("workinggroups.Round", on_delete=models.PROTECT, related_name="submissions")
-    organisation = models.ForeignKey(
-        "members.Organisation", on_delete=models.PROTECT, related_name="submissions"
-    )
+    organisation = models.ForeignKey("members.Organisation", on_delete=models.PROTECT, related_name="submissions")
     division = models.CharField(max_length=10, choices=Division.choices)
     category = models.CharField(max_length=10, choices=Category.choices)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["round", "organisation__name", "division"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["round", "organisation", "division"], name="one_submission_per_division"
-            )
+            models.UniqueConstraint(fields=["round", "organisation", "division"], name="one_submission_per_division")
         ]
 
     def __str__(self) -> str:
@@ -128,15 +118,11 @@ class FixWindow(models.Model):
     opens_at = models.DateTimeField()
     closes_at = models.DateTimeField()
     reason = models.TextField()
-    opened_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
         ordering = ["-opens_at"]
-        constraints = [
-            models.CheckConstraint(condition=Q(closes_at__gt=models.F("opens_at")), name="fix_window_order")
-        ]
+        constraints = [models.CheckConstraint(condition=Q(closes_at__gt=models.F("opens_at")), name="fix_window_order")]
 
     def __str__(self) -> str:
         return f"Fix window for {self.submission} until {self.closes_at:%Y-%m-%d %H:%M}"
@@ -169,9 +155,7 @@ class SubmissionVersion(models.Model):
     sha256 = models.CharField(max_length=64, db_index=True)
     size = models.BigIntegerField()
     original_name = models.CharField(max_length=255)
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     uploaded_at = models.DateTimeField()
     source = models.CharField(max_length=10, choices=Source.choices)
     # Whether it was uploaded in time (before deadline + grace, or inside a fix window): a fact of the upload.
@@ -185,9 +169,7 @@ class SubmissionVersion(models.Model):
 
     class Meta:
         ordering = ["submission", "-number"]
-        constraints = [
-            models.UniqueConstraint(fields=["submission", "number"], name="version_numbers_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["submission", "number"], name="version_numbers_unique")]
 
     def __str__(self) -> str:
         return f"{self.submission} v{self.number}"
@@ -223,9 +205,7 @@ class CheckRun(models.Model):
 
     class Meta:
         ordering = ["version", "id"]
-        constraints = [
-            models.UniqueConstraint(fields=["version", "kind"], name="one_run_per_kind_per_version")
-        ]
+        constraints = [models.UniqueConstraint(fields=["version", "kind"], name="one_run_per_kind_per_version")]
 
     def __str__(self) -> str:
         return f"{self.version} · {self.get_kind_display()} · {self.state}"
@@ -301,9 +281,7 @@ class Score(models.Model):
     class Meta:
         ordering = ["version", "benchmark", "system"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["version", "system", "benchmark"], name="one_score_per_system_benchmark"
-            )
+            models.UniqueConstraint(fields=["version", "system", "benchmark"], name="one_score_per_system_benchmark")
         ]
 
     def __str__(self) -> str:
@@ -335,9 +313,7 @@ class Notice(models.Model):
     sent_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["version", "kind", "recipient"], name="one_notice_each")
-        ]
+        constraints = [models.UniqueConstraint(fields=["version", "kind", "recipient"], name="one_notice_each")]
 
     def __str__(self) -> str:
         return f"{self.kind} to {self.recipient}"

@@ -47,11 +47,7 @@ def can_view_submission(user: Any, submission: Submission, at: dt.datetime | Non
     if is_staff_admin(user):
         return True
     person = person_of(user)
-    if (
-        person is not None
-        and person.is_approved_member
-        and person.organisation_id == submission.organisation_id
-    ):
+    if person is not None and person.is_approved_member and person.organisation_id == submission.organisation_id:
         return True
     round = submission.round
     if _after_deadline(round, at) and is_chair(user, round.group):

@@ -97,9 +97,7 @@ def worker_overview(now: dt.datetime | None = None) -> dict:
     cutoff = now - dt.timedelta(seconds=settings.WORKER_STALE_AFTER)
     pools = list(WorkerPool.objects.all())
     workers = list(Worker.objects.select_related("pool").order_by("pool__name", "hostname"))
-    queued = dict(
-        CheckRun.objects.filter(state=CheckRun.State.QUEUED).values_list("pool_id").annotate(n=Count("id"))
-    )
+    queued = dict(CheckRun.objects.filter(state=CheckRun.State.QUEUED).values_list("pool_id").annotate(n=Count("id")))
     running = list(
         CheckRun.objects.filter(state=CheckRun.State.RUNNING).select_related(
             "version__submission__organisation", "pool"
@@ -116,9 +114,7 @@ def worker_overview(now: dt.datetime | None = None) -> dict:
                 "queued": queued.get(p.pk, 0),
                 "done_last_hour": done_last_hour.get(p.pk, 0),
                 "live": sum(
-                    1
-                    for w in workers
-                    if w.pool_id == p.pk and w.last_heartbeat >= cutoff and not w.stopped_at
+                    1 for w in workers if w.pool_id == p.pk and w.last_heartbeat >= cutoff and not w.stopped_at
                 ),
             }
             for p in pools

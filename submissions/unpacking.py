@@ -144,14 +144,10 @@ def _vet(entries: list[tuple[_Entry, bytes]], archive_size: int, limits: UnpackL
             )
             continue
         if entry.kind == "symlink":
-            result.reject(
-                f"Entry {shown!r} is a symbolic link; links are not accepted.", key="symlink", path=shown
-            )
+            result.reject(f"Entry {shown!r} is a symbolic link; links are not accepted.", key="symlink", path=shown)
             continue
         if entry.kind == "hardlink":
-            result.reject(
-                f"Entry {shown!r} is a hard link; links are not accepted.", key="hardlink", path=shown
-            )
+            result.reject(f"Entry {shown!r} is a hard link; links are not accepted.", key="hardlink", path=shown)
             continue
         if entry.kind in ("device", "other"):
             result.reject(f"Entry {shown!r} is a device or special file.", key="special_file", path=shown)
@@ -162,19 +158,13 @@ def _vet(entries: list[tuple[_Entry, bytes]], archive_size: int, limits: UnpackL
             continue
         parts = [p for p in PurePosixPath(name).parts if p not in ("", ".")]
         if ".." in parts:
-            result.reject(
-                f"Entry {shown!r} points outside the archive ('..').", key="path_traversal", path=shown
-            )
+            result.reject(f"Entry {shown!r} points outside the archive ('..').", key="path_traversal", path=shown)
             continue
         if "\x00" in name or any(ord(c) < 32 for c in name):
-            result.reject(
-                f"Entry {shown!r} has control characters in its name.", key="name_encoding", path=shown
-            )
+            result.reject(f"Entry {shown!r} has control characters in its name.", key="name_encoding", path=shown)
             continue
         if len(parts) > limits.max_depth:
-            result.reject(
-                f"Entry {shown!r} is nested deeper than {limits.max_depth} folders.", key="depth", path=shown
-            )
+            result.reject(f"Entry {shown!r} is nested deeper than {limits.max_depth} folders.", key="depth", path=shown)
             continue
         if not parts:
             continue
@@ -192,8 +182,7 @@ def _vet(entries: list[tuple[_Entry, bytes]], archive_size: int, limits: UnpackL
             continue
         if entry.size > limits.max_file_bytes:
             result.reject(
-                f"Entry {shown!r} unpacks to {entry.size} bytes; one file may have at most "
-                f"{limits.max_file_bytes}.",
+                f"Entry {shown!r} unpacks to {entry.size} bytes; one file may have at most {limits.max_file_bytes}.",
                 key="file_too_large",
                 path=shown,
             )
@@ -208,9 +197,7 @@ def _vet(entries: list[tuple[_Entry, bytes]], archive_size: int, limits: UnpackL
             continue
         total += entry.size
     if total > limits.max_total_bytes:
-        result.reject(
-            f"The archive unpacks to {total} bytes; the limit is {limits.max_total_bytes}.", key="too_large"
-        )
+        result.reject(f"The archive unpacks to {total} bytes; the limit is {limits.max_total_bytes}.", key="too_large")
     if archive_size > 0 and total / archive_size > limits.max_ratio:
         result.reject(
             f"The archive expands {total / archive_size:.0f} times ({archive_size} to {total} bytes); "

@@ -59,9 +59,7 @@ def _rejected(box: Path, archive: Path, key: str, fragment: str, limits: UnpackL
 
 
 def test_good_package_unpacks_and_root_is_found(box):
-    archive = _tar(
-        box / "a.tar.gz", [_file("Acme/systems/s1.json", b"{}"), _file("Acme/results/s1/bert/result_0.txt")]
-    )
+    archive = _tar(box / "a.tar.gz", [_file("Acme/systems/s1.json", b"{}"), _file("Acme/results/s1/bert/result_0.txt")])
     target = box / "version"
     result = unpack_archive(archive, target)
     assert result.ok and result.entries == 2 and result.format == "tar.gz"
@@ -102,9 +100,7 @@ def test_zip_symlink_is_rejected(box):
 
 
 def test_hard_link_is_rejected(box):
-    archive = _tar(
-        box / "a.tar.gz", [_file("Acme/a.txt"), _special("Acme/b.txt", tarfile.LNKTYPE, "Acme/a.txt")]
-    )
+    archive = _tar(box / "a.tar.gz", [_file("Acme/a.txt"), _special("Acme/b.txt", tarfile.LNKTYPE, "Acme/a.txt")])
     _rejected(box, archive, "hardlink", "'Acme/b.txt' is a hard link")
 
 
@@ -116,9 +112,7 @@ def test_device_files_are_rejected(box, kind):
 
 def test_too_many_entries(box):
     archive = _tar(box / "a.tar.gz", [_file(f"Acme/f{i}.txt", b"x") for i in range(11)])
-    _rejected(
-        box, archive, "too_many_entries", "has 11 entries; the limit is 10", UnpackLimits(max_entries=10)
-    )
+    _rejected(box, archive, "too_many_entries", "has 11 entries; the limit is 10", UnpackLimits(max_entries=10))
 
 
 def test_total_size_over_limit(box):
