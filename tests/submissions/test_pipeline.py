@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from submissions import services
 from submissions.models import CheckAttempt, CheckKind, CheckRun, Finding, Submission, SubmissionVersion, Worker
-from tests.submissions.factories import open_round, register, submitter_of, tar_gz_of
 from tests.factories import MembershipFactory, OrganisationFactory
+from tests.submissions.factories import open_round, register, submitter_of, tar_gz_of
 
 pytestmark = pytest.mark.django_db
 State = CheckRun.State
