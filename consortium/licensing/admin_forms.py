@@ -3,6 +3,7 @@
 import datetime as dt
 
 from django import forms
+from django.db import models
 from django.utils import timezone
 
 from consortium.licensing.models import RESERVED_SLUGS, AgreementVersion, Dataset, Licence
@@ -10,9 +11,17 @@ from consortium.licensing.spdx import InvalidExpression, normalise_expression
 from consortium.members.models import Organisation, Person
 
 
+def https_urls(field, **kwargs):
+    """Model URL fields as form fields that assume https (Django 6's default, without its warning)."""
+    if isinstance(field, models.URLField):
+        kwargs.setdefault("assume_scheme", "https")
+    return field.formfield(**kwargs)
+
+
 class LicenceAdminForm(forms.ModelForm):
     class Meta:
         model = Licence
+        formfield_callback = https_urls
         fields = [
             "expression",
             "name",
@@ -35,6 +44,7 @@ class LicenceAdminForm(forms.ModelForm):
 class DatasetAdminForm(forms.ModelForm):
     class Meta:
         model = Dataset
+        formfield_callback = https_urls
         fields = [
             "name",
             "slug",
