@@ -3,6 +3,7 @@ from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 
 from consortium.portal import views as portal_views
+from submissions.api import api
 
 # The admin logs in through allauth (MFA, rate limits), not its own form.
 admin.site.login = login_required(admin.site.login)
@@ -14,6 +15,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("members/", include("consortium.members.urls")),
+    path("api/", api.urls),
+    path("", include("submissions.urls")),
     path("", include("workinggroups.urls")),
     path("datasets/", include("consortium.licensing.urls")),
     path("", include("consortium.portal.urls")),

@@ -1,0 +1,17 @@
+from django.urls import path
+
+from submissions import views
+
+app_name = "submissions"
+urlpatterns = [
+    path("submissions/", views.mine, name="mine"),
+    path("submissions/<int:pk>/", views.detail, name="detail"),
+    path("submissions/<int:pk>/versions/<int:number>/checks/", views.checks_partial, name="checks"),
+    path("submissions/<int:pk>/checks/<int:run_id>/rerun/", views.run_rerun, name="rerun"),
+    path("submissions/<int:pk>/checks/<int:run_id>/cancel/", views.run_cancel, name="cancel"),
+    path("submissions/<int:pk>/fix-window/", views.fix_window, name="fix_window"),
+    path("rounds/<slug:slug>/upload/", views.upload, name="upload"),
+    path("rounds/<slug:slug>/submissions/", views.round_submissions, name="round"),
+    path("staff/disagreements/", views.disagreements, name="disagreements"),
+    path("staff/workers/", views.workers, name="workers"),
+]

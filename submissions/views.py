@@ -1,0 +1,238 @@
+"""Submission pages: thin views over selectors and services."""
+
+from itertools import groupby
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from consortium.audit.client import client_address
+from consortium.members.permissions import is_staff_admin, person_of
+from submissions import permissions, selectors, services
+from submissions.forms import FindingFilterForm, FixWindowForm, UploadForm
+from submissions.models import CheckKind, CheckRun
+from workinggroups import selectors as rounds
+from workinggroups.models import Round
+
+
+def _errors_text(exc: ValidationError) -> str:
+    return " ".join(exc.messages)
+
+
+@login_required
+def mine(request: HttpRequest) -> HttpResponse:
+    subs = selectors.submissions_visible_to(request.user).order_by("-round__created_at", "organisation__name")
+    grouped = [(r, list(items)) for r, items in groupby(subs, key=lambda s: s.round)]
+    person = person_of(request.user)
+    open_rounds = [
+        r
+        for r in rounds.rounds_visible_to(request.user)
+        if rounds.round_submission_window_open(r)
+        and person
+        and person.organisation
+        and permissions.upload_refusal(request.user, r, person.organisation) is None
+    ]
+    return render(request, "submissions/mine.html", {"grouped": grouped, "open_rounds": open_rounds})
+
+
+def _upload_round(request: HttpRequest, slug: str) -> tuple[Round, object]:
+    round = rounds.round_for(request.user, slug)
+    if round is None:
+        raise Http404("No such round.")
+    person = person_of(request.user)
+    if person is None or person.organisation is None:
+        raise PermissionDenied("Only submitters of member organisations upload submissions.")
+    refusal = permissions.upload_refusal(request.user, round, person.organisation)
+    if refusal:
+        raise PermissionDenied(refusal)
+    return round, person.organisation
+
+
+@login_required
+def upload(request: HttpRequest, slug: str) -> HttpResponse:
+    round, organisation = _upload_round(request, slug)
+    form = UploadForm(request.POST or None, request.FILES or None, divisions=round.divisions)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            try:
+                version = services.submission_upload(
+                    round=round,
+                    organisation=organisation,
+                    division=form.cleaned_data["division"],
+                    category=form.cleaned_data["category"],
+                    archive=form.cleaned_data["archive"],
+                    original_name=form.cleaned_data["archive"].name,
+                    actor=request.user,
+                    source="web",
+                    ip_address=client_address(request),
+                )
+            except ValidationError as exc:
+                if hasattr(exc, "error_dict"):
+                    for field, errs in exc.error_dict.items():
+                        form.add_error(field if field in form.fields else None, errs)
+                else:
+                    form.add_error(None, exc)
+            else:
+                messages.success(request, f"Version {version.number} uploaded; its checks are queued.")
+                url = f"/submissions/{version.submission_id}/"
+                if request.htmx:
+                    response = HttpResponse(status=204)
+                    response["HX-Redirect"] = url
+                    return response
+                return redirect(url)
+    return render(
+        request,
+        "submissions/upload.html",
+        {
+            "round": round,
+            "organisation": organisation,
+            "form": form,
+            "max_bytes": settings.SUBMISSION_MAX_ARCHIVE_BYTES,
+            "deadline": rounds.round_deadline_with_grace(round),
+            "window_open": rounds.round_submission_window_open(round),
+        },
+        status=status,
+    )
+
+
+def _visible_submission(request: HttpRequest, pk: int):
+    submission = selectors.submission_for(request.user, pk)
+    if submission is None:
+        raise Http404("No such submission, or you may not see it.")
+    return submission
+
+
+@login_required
+def detail(request: HttpRequest, pk: int) -> HttpResponse:
+    submission = _visible_submission(request, pk)
+    versions = selectors.submission_versions(submission)
+    shown = versions[0] if versions else None
+    if versions and request.GET.get("version"):
+        shown = next((v for v in versions if str(v.number) == request.GET["version"]), shown)
+    form = FindingFilterForm(request.GET or None, kinds=CheckKind.choices)
+    filters = form.cleaned_data if form.is_valid() else {}
+    findings = list(selectors.version_findings(shown, **{k: v for k, v in filters.items() if v})) if shown else []
+    by_file = [(path or "Package", list(items)) for path, items in groupby(findings, key=lambda f: f.path)]
+    return render(
+        request,
+        "submissions/detail.html",
+        {
+            "submission": submission,
+            "versions": versions,
+            "shown": shown,
+            "by_file": by_file,
+            "filter_form": form,
+            "counted": selectors.official_version(submission),
+            "can_rerun": permissions.can_rerun_checks(request.user, submission),
+            "can_cancel": permissions.can_cancel_checks(request.user, submission),
+            "can_fix": permissions.can_open_fix_window(request.user, submission),
+            "fix_form": FixWindowForm(),
+            "fix_windows": submission.fix_windows.all(),
+        },
+    )
+
+
+@login_required
+def checks_partial(request: HttpRequest, pk: int, number: int) -> HttpResponse:
+    """The live part of the page: check states and progress, polled by htmx while checks run."""
+    submission = _visible_submission(request, pk)
+    version = next((v for v in selectors.submission_versions(submission) if v.number == number), None)
+    if version is None:
+        raise Http404("No such version.")
+    context = {
+        "submission": submission,
+        "version": version,
+        "can_rerun": permissions.can_rerun_checks(request.user, submission),
+        "can_cancel": permissions.can_cancel_checks(request.user, submission),
+    }
+    return render(request, "submissions/_checks.html", context)
+
+
+def _run_of(request: HttpRequest, pk: int, run_id: int) -> CheckRun:
+    submission = _visible_submission(request, pk)
+    return get_object_or_404(
+        CheckRun.objects.select_related("version__submission__round__group"), pk=run_id, version__submission=submission
+    )
+
+
+@require_POST
+@login_required
+def run_rerun(request: HttpRequest, pk: int, run_id: int) -> HttpResponse:
+    run = _run_of(request, pk, run_id)
+    try:
+        services.run_rerun(run=run, actor=request.user, ip_address=client_address(request))
+        messages.success(request, f"{run.get_kind_display()} queued again (attempt {run.attempt + 1}).")
+    except ValidationError as exc:
+        messages.error(request, _errors_text(exc))
+    return redirect("submissions:detail", pk=pk)
+
+
+@require_POST
+@login_required
+def run_cancel(request: HttpRequest, pk: int, run_id: int) -> HttpResponse:
+    run = _run_of(request, pk, run_id)
+    try:
+        services.run_cancel(run=run, actor=request.user, ip_address=client_address(request))
+        messages.success(request, f"{run.get_kind_display()} cancelled.")
+    except ValidationError as exc:
+        messages.error(request, _errors_text(exc))
+    return redirect("submissions:detail", pk=pk)
+
+
+@require_POST
+@login_required
+def fix_window(request: HttpRequest, pk: int) -> HttpResponse:
+    submission = _visible_submission(request, pk)
+    form = FixWindowForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Give the closing time and a reason for the fix window.")
+        return redirect("submissions:detail", pk=pk)
+    try:
+        services.fix_window_open(
+            submission=submission,
+            actor=request.user,
+            closes_at=form.cleaned_data["closes_at"],
+            reason=form.cleaned_data["reason"],
+            ip_address=client_address(request),
+        )
+        messages.success(request, "Fix window opened: the organisation may upload a new version until it closes.")
+    except ValidationError as exc:
+        messages.error(request, _errors_text(exc))
+    return redirect("submissions:detail", pk=pk)
+
+
+@login_required
+def round_submissions(request: HttpRequest, slug: str) -> HttpResponse:
+    round = rounds.round_for(request.user, slug)
+    if round is None:
+        raise Http404("No such round.")
+    subs = list(selectors.round_submissions_for(request.user, round).prefetch_related("versions"))
+    return render(
+        request,
+        "submissions/round.html",
+        {"round": round, "submissions": subs, "deadline": rounds.round_deadline_with_grace(round)},
+    )
+
+
+def _staff_only(request: HttpRequest) -> None:
+    if not is_staff_admin(request.user):
+        raise PermissionDenied("Staff only.")
+
+
+@login_required
+def disagreements(request: HttpRequest) -> HttpResponse:
+    _staff_only(request)
+    return render(request, "submissions/disagreements.html", {"versions": selectors.disagreements()})
+
+
+@login_required
+def workers(request: HttpRequest) -> HttpResponse:
+    _staff_only(request)
+    template = "submissions/_workers.html" if request.htmx else "submissions/workers.html"
+    return render(request, template, selectors.worker_overview())
