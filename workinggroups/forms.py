@@ -105,6 +105,7 @@ class GroupSettingsForm(forms.ModelForm):
 
 class MeetingSeriesForm(forms.ModelForm):
     time_zone = forms.ChoiceField(label="Time zone", choices=time_zone_choices)
+    join_link = forms.URLField(label="Join link", required=False, max_length=500, assume_scheme="https")
 
     class Meta:
         model = MeetingSeries
