@@ -29,13 +29,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--ruleset", required=True, help="ruleset version, e.g. 5.1.0")
     parser.add_argument("--usage", default="training", help="benchmark suite: training (default) or hpc")
-    parser.add_argument(
-        "--format", choices=("json", "text"), default="text", help="output format (default text)"
-    )
+    parser.add_argument("--format", choices=("json", "text"), default="text", help="output format (default text)")
     parser.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
-    parser.add_argument(
-        "paths", nargs="+", metavar="PATH", help="a submitter package folder or a result file"
-    )
+    parser.add_argument("paths", nargs="+", metavar="PATH", help="a submitter package folder or a result file")
     return parser
 
 

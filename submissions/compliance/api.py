@@ -68,9 +68,7 @@ def check_paths(
         if not os.path.exists(p):
             raise FileNotFoundError(f"no such file or folder: {os.fspath(p)}")
         if os.path.isdir(p) and not is_package(p):
-            raise NotADirectoryError(
-                f"{os.fspath(p)} is a folder without systems/ or results/: not a package"
-            )
+            raise NotADirectoryError(f"{os.fspath(p)} is a folder without systems/ or results/: not a package")
     report = Report(usage, ruleset)
     files = [os.fspath(p) for p in paths if not is_package(p)]
     for p in paths:

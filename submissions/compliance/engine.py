@@ -366,14 +366,12 @@ class ConfigRun:
                     alts = [a.strip() for a in req[len("AT_LEAST_ONE_OR(") : -1].split(",")]
                     alternatives.add(tuple({k, *alts}))
             except Exception as exc:
-                raise _Crash(
-                    f"the REQ of '{k}' ({req!r}) makes the official checker raise {exc!r}", key=k
-                ) from None
+                raise _Crash(f"the REQ of '{k}' ({req!r}) makes the official checker raise {exc!r}", key=k) from None
         for alts in alternatives:
             for a in alts:  # any() over the official dict: an unknown key raises KeyError
                 if a not in self.track:
                     raise _Crash(
-                        f"REQ alternative '{a}' is not a key of {self.config.name}: the official checker crashes"  # noqa: E501
+                        f"REQ alternative '{a}' is not a key of {self.config.name}: the official checker crashes"
                     )
                 if self.track[a][0]:
                     break
@@ -400,9 +398,7 @@ class ConfigRun:
                 except Exception as exc:
                     failed = exc
                 if not _dumps_ok(self.state):
-                    raise _Crash(
-                        f"END CHECK failed and the official checker crashes while reporting it: {sn.source}"
-                    )
+                    raise _Crash(f"END CHECK failed and the official checker crashes while reporting it: {sn.source}")
                 msg = f"END check of {config.name} failed: {_first_line_of(sn)}"
                 if failed is not None:
                     msg += f" (raised {type(failed).__name__}: {failed})"
@@ -530,8 +526,7 @@ class _Advisories:
                 Finding(
                     ADVISORY,
                     Check.ADVISORY_TIME_BACKWARDS,
-                    f"time_ms goes backwards {self.back_count} time(s); "
-                    f"first here, from {before:.0f} to {after:.0f}",
+                    f"time_ms goes backwards {self.back_count} time(s); first here, from {before:.0f} to {after:.0f}",
                     key="time_ms",
                     line=line,
                 )
@@ -869,8 +864,6 @@ def _merge(root: ConfigRun, findings: list[Finding]) -> bool:
         if more.get(k):
             last = found[-1]
             findings.append(
-                Finding(
-                    ERROR, last.check, f"... and {more[k]} more findings like this for '{k}'", key=last.key
-                )
+                Finding(ERROR, last.check, f"... and {more[k]} more findings like this for '{k}'", key=last.key)
             )
     return crashed

@@ -45,9 +45,7 @@ def _quiet() -> Iterator[None]:
         logging.disable(previous)
 
 
-def official_file(
-    path: str | os.PathLike[str], usage: str = "training", ruleset: str = "5.1.0"
-) -> OfficialResult:
+def official_file(path: str | os.PathLike[str], usage: str = "training", ruleset: str = "5.1.0") -> OfficialResult:
     """``python -m mlperf_logging.compliance_checker --usage U --ruleset R PATH``, in process."""
     from mlperf_logging.compliance_checker import mlp_compliance
 
@@ -92,10 +90,7 @@ def _official_package(folder: str, usage: str, ruleset: str, want_scores: bool) 
             ok = True
             if ruleset in RCP_RULESETS:  # the official checker checks systems for these only
                 ok = pc.check_systems(folder, usage, ruleset)
-            ok = (
-                pc.check_training_result_files(folder, usage, ruleset, False, False, False, False, False)
-                and ok
-            )
+            ok = pc.check_training_result_files(folder, usage, ruleset, False, False, False, False, False) and ok
         result = OfficialResult("pass" if ok else "fail")
     except Exception as exc:
         return OfficialResult("crash", f"{type(exc).__name__}: {exc}")
@@ -127,9 +122,7 @@ def official_scores(folder: str, usage: str, ruleset: str) -> dict[tuple[str, st
             mlp_compliance.enqueued_configs.clear()
             try:
                 with _quiet():
-                    score, _, _ = rs._compute_strong_score_standalone(
-                        benchmark, system, False, bfolder, usage, ruleset
-                    )
+                    score, _, _ = rs._compute_strong_score_standalone(benchmark, system, False, bfolder, usage, ruleset)
             except Exception:  # noqa: S112 - the summarizer crashes on this folder: no score
                 continue
             if score is not None:

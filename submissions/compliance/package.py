@@ -317,9 +317,7 @@ def _division_is_closed(pkg: _Package, system: str, rel: str) -> bool:
     except (OSError, ValueError) as exc:
         pkg.crash(f"systems/{system}.json: not a readable JSON file: {exc}", check=Check.SYSTEM_UNREADABLE)
     except Exception:
-        pkg.crash(
-            f"systems/{system}.json has no 'division'", check=Check.SYSTEM_MISSING_FIELD, key="division"
-        )
+        pkg.crash(f"systems/{system}.json has no 'division'", check=Check.SYSTEM_MISSING_FIELD, key="division")
     return False
 
 
@@ -362,8 +360,7 @@ def _list_results(pkg: _Package, bdir: _BenchmarkDir) -> None:
             Finding(
                 WARNING,
                 Check.PACKAGE_UNKNOWN_FILES,
-                f"{bdir.rel}: {len(all_files) - len(result_files) - params_files} file(s) "
-                "not named result_*.txt",
+                f"{bdir.rel}: {len(all_files) - len(result_files) - params_files} file(s) not named result_*.txt",
             )
         )
     for f in sorted(all_files):
@@ -396,8 +393,7 @@ def _check_files(
 ) -> dict[str, tuple[FileReport, FileFacts]]:
     want_rcp = pkg.ruleset in CHECKED_RULESETS
     args = [
-        (f, pkg.usage, pkg.ruleset, pkg.rel(f), pkg.report.submitter, want_rcp and bdir.closed)
-        for bdir, f in tasks
+        (f, pkg.usage, pkg.ruleset, pkg.rel(f), pkg.report.submitter, want_rcp and bdir.closed) for bdir, f in tasks
     ]
     results: dict[str, tuple[FileReport, FileFacts]] = {}
     total = len(args)
@@ -415,19 +411,13 @@ def _check_files(
     return results
 
 
-def _check_benchmark(
-    pkg: _Package, bdir: _BenchmarkDir, results: dict[str, tuple[FileReport, FileFacts]]
-) -> None:
+def _check_benchmark(pkg: _Package, bdir: _BenchmarkDir, results: dict[str, tuple[FileReport, FileFacts]]) -> None:
     files = sorted(bdir.result_files)
     reports = [results[f][0] for f in files]
     for r in reports:
         if r.official_crash:
-            pkg.crash(
-                f"{r.path}: the official compliance checker cannot check this file", check=Check.PACKAGE_CRASH
-            )
-    error_set = {
-        os.path.splitext(os.path.basename(f))[0] for f, r in zip(files, reports, strict=True) if not r.passed
-    }
+            pkg.crash(f"{r.path}: the official compliance checker cannot check this file", check=Check.PACKAGE_CRASH)
+    error_set = {os.path.splitext(os.path.basename(f))[0] for f, r in zip(files, reports, strict=True) if not r.passed}
     power_folder = os.path.join(bdir.path, "power")
     if os.path.exists(power_folder):
         error_set |= _check_power(pkg, bdir, power_folder, files)
@@ -464,9 +454,7 @@ def _check_benchmark(
                 pkg.error(Check.PACKAGE_RCP, f"{bdir.rel}: RCP test failed: {res.message}")
             elif "rcp_bypass" in res.message:
                 pkg.findings.append(
-                    Finding(
-                        WARNING, Check.PACKAGE_RCP_BYPASSED, f"{bdir.rel}: RCP test failed; {res.message}"
-                    )
+                    Finding(WARNING, Check.PACKAGE_RCP_BYPASSED, f"{bdir.rel}: RCP test failed; {res.message}")
                 )
     if not bdir.weak:
         if not rcp_evaluated:
@@ -517,8 +505,7 @@ def _check_seeds(
                 return
             if other is not None:
                 errors.append(
-                    f"{report.path} logs seed {record[2]} at {record[0]}:{record[1]}, "
-                    f"like {other} on the same line"
+                    f"{report.path} logs seed {record[2]} at {record[0]}:{record[1]}, like {other} on the same line"
                 )
             else:
                 seen[record] = report.path
@@ -541,9 +528,7 @@ def _check_power(pkg: _Package, bdir: _BenchmarkDir, power_folder: str, files: l
             run_folder = os.path.join(power_folder, name)
             if not os.path.exists(run_folder):
                 errors.add(name)
-                pkg.findings.append(
-                    Finding(WARNING, Check.PACKAGE_POWER, f"{bdir.rel}: no power results for {name}")
-                )
+                pkg.findings.append(Finding(WARNING, Check.PACKAGE_POWER, f"{bdir.rel}: no power results for {name}"))
                 continue
             power_files = os.listdir(run_folder)
             nodes = [p for p in power_files if p.startswith("node")]

@@ -113,9 +113,7 @@ class RcpReader:
             if loads()["metadata"]["status"] == "success":
                 self.not_converged = 0
                 if benchmark == "stable_diffusion":
-                    passing = [
-                        step for step, r in self.sd_results.items() if r["FID"] <= 90.0 and r["CLIP"] >= 0.15
-                    ]
+                    passing = [step for step, r in self.sd_results.items() if r["FID"] <= 90.0 and r["CLIP"] >= 0.15]
                     self.conv_epoch = min(passing)
                 if self.conv_epoch is _UNSET:
                     raise UnboundLocalError("local variable 'conv_epoch' referenced before assignment")

@@ -23,9 +23,10 @@ class Log:
 
     lines: list[str] = field(default_factory=list)
     t: int = T0
+    step: int = 1000
 
     def event(self, key: str, value: Any = None, **metadata: Any) -> Log:
-        self.t += 1000
+        self.t += self.step
         self.lines.append(mllog(key, value, self.t, {"file": "train.py", "lineno": len(self.lines) + 1, **metadata}))
         return self
 
@@ -135,13 +136,17 @@ def training_log(
     accuracy: float | None = None,
     drop: tuple[str, ...] = (),
     status: str = "success",
+    seed: int = 1234,
+    epochs: tuple[int, ...] = (1, 2),
+    samples: tuple[int, ...] = (1536, 3072),
+    step_ms: int = 1000,
 ) -> Log:
     """A log that the official checker accepts for ``usage ruleset benchmark`` (closed division),
     unless asked otherwise; ``drop`` leaves keys out."""
     params = dict(HYPER[(usage, ruleset, benchmark)] if hyper is None else hyper)
     acc = ACCURACY[benchmark] if accuracy is None else accuracy
     eval_key = "eval_error" if usage == "hpc" else "eval_accuracy"
-    log = Log()
+    log = Log(step=step_ms)
 
     def ev(key: str, value: Any = None, **meta: Any) -> None:
         if key not in drop:
@@ -156,24 +161,96 @@ def training_log(
     ev("submission_status", "onprem")
     for key, value in params.items():
         ev(key, value)
-    ev("seed", 1234)
+    ev("seed", seed)
     ev("init_stop")
     ev("run_start")
     if usage == "hpc":
         ev("staging_start")
         ev("staging_stop", staging_duration=1.0)
-        for epoch in (1, 2):
+        for epoch in epochs:
             ev("epoch_start", epoch_num=epoch)
             ev("epoch_stop", epoch_num=epoch)
             ev("eval_start", epoch_num=epoch)
-            ev(eval_key, acc + (0.01 if epoch == 1 else 0), epoch_num=epoch)
+            ev(eval_key, acc + (0.01 if epoch != epochs[-1] else 0), epoch_num=epoch)
             ev("eval_stop", epoch_num=epoch)
     else:
-        for samples in (1536, 3072):
-            ev("block_start", samples_count=samples)
-            ev("block_stop", samples_count=samples)
-            ev("eval_start", samples_count=samples)
-            ev(eval_key, acc + (0.05 if samples == 1536 else 0), samples_count=samples)
-            ev("eval_stop", samples_count=samples)
-    ev("run_stop", status=status, samples_count=3072)
+        for n in samples:
+            ev("block_start", samples_count=n)
+            ev("block_stop", samples_count=n)
+            ev("eval_start", samples_count=n)
+            ev(eval_key, acc + (0.05 if n != samples[-1] else 0), samples_count=n)
+            ev("eval_stop", samples_count=n)
+    ev("run_stop", status=status, samples_count=samples[-1])
     return log
+
+
+SYSTEM_DESC: dict[str, Any] = {
+    "submitter": "Acme",
+    "division": "closed",
+    "status": "Available on-premise",
+    "system_name": "acme8",
+    "number_of_nodes": "1",
+    "host_processors_per_node": "2",
+    "host_processor_model_name": "Acme CPU",
+    "host_processor_core_count": "64",
+    "host_processor_vcpu_count": "",
+    "host_processor_frequency": "",
+    "host_processor_caches": "",
+    "host_processor_interconnect": "",
+    "host_memory_capacity": "2 TB",
+    "host_storage_type": "",
+    "host_storage_capacity": "",
+    "host_networking": "",
+    "host_networking_topology": "",
+    "host_memory_configuration": "",
+    "accelerators_per_node": "8",
+    "accelerator_model_name": "Acme X",
+    "accelerator_host_interconnect": "",
+    "accelerator_frequency": "",
+    "accelerator_on-chip_memories": "",
+    "accelerator_memory_configuration": "",
+    "accelerator_memory_capacity": "",
+    "accelerator_interconnect": "",
+    "accelerator_interconnect_topology": "",
+    "cooling": "",
+    "hw_notes": "",
+    "framework": "PyTorch",
+    "other_software_stack": "",
+    "operating_system": "Linux",
+    "sw_notes": "",
+}
+
+
+def write_package(
+    root: Path,
+    *,
+    usage: str = "training",
+    ruleset: str = "5.1.0",
+    benchmark: str = "llama2_70b_lora",
+    division: str = "closed",
+    system: str = "acme8",
+    runs: int = 10,
+    scaling: str = "strong",
+    **log_args: Any,
+) -> Path:
+    """A submitter package (systems/, results/) of ``runs`` compliant runs, distinct seeds."""
+    (root / "systems").mkdir(parents=True, exist_ok=True)
+    desc = {**SYSTEM_DESC, "division": division, "submitter": root.name, "system_name": system}
+    (root / "systems" / f"{system}.json").write_text(json.dumps(desc, indent=1))
+    folder = root / "results" / system
+    if usage == "hpc":
+        folder = folder / scaling
+    folder = folder / benchmark
+    for i in range(runs):
+        log = training_log(
+            ruleset,
+            benchmark,
+            usage=usage,
+            division=division,
+            org=root.name,
+            seed=1000 + i,
+            step_ms=60_000 + 1_234 * i,  # runs of different lengths
+            **log_args,
+        )
+        log.write(folder / f"result_{i}.txt")
+    return root
