@@ -4,6 +4,7 @@ Defaults give the embedded mode: SQLite and a filesystem broker under var/, so a
 only Python runs everything. DATABASE_URL and REDIS_URL switch to PostgreSQL and Redis.
 """
 
+import os
 import sys
 from pathlib import Path
 
@@ -98,7 +99,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     # A file, not memory, so that worker processes started by the tests share the test database.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-portal.sqlite3")}
+    # One per test process, so that two test runs on one machine do not share it.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-portal-{os.getpid()}.sqlite3")}
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True

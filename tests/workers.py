@@ -69,7 +69,10 @@ def start_worker(
         "--without-gossip",
     ]  # fmt: skip
     with log_path.open("wb") as log:
-        process = subprocess.Popen(cmd, cwd=PROJECT_DIR, env=child_env, stdout=log, stderr=subprocess.STDOUT)
+        # Its own process group, so a test can kill the worker with everything it started.
+        process = subprocess.Popen(
+            cmd, cwd=PROJECT_DIR, env=child_env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
     return WorkerProcess(queue=queues[0], nodename=nodename, process=process, log_path=log_path)
 
 

@@ -26,9 +26,7 @@ def test_real_worker_runs_a_task_and_reports_its_heartbeat_in_healthz(worker):
     marker = uuid.uuid4().hex
     ping.apply_async(kwargs={"marker": marker}, queue=worker.queue)
 
-    seen = wait_for(
-        lambda: WorkerPing.objects.filter(marker=marker).first(), timeout=60, what="the ping task"
-    )
+    seen = wait_for(lambda: WorkerPing.objects.filter(marker=marker).first(), timeout=60, what="the ping task")
     assert seen.hostname.startswith(worker.nodename.split("@")[0])
 
     registered = Worker.objects.get(hostname=seen.hostname)
