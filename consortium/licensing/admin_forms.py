@@ -88,6 +88,7 @@ class AgreementVersionAdminForm(forms.ModelForm):
 class PublishVersionForm(forms.Form):
     label = forms.CharField(max_length=40, help_text="e.g. 2.0")
     text = forms.CharField(
+        strip=False,
         widget=forms.Textarea(attrs={"rows": 24, "class": "vLargeTextField"}),
         help_text="The exact text members will accept (Markdown). Its SHA-256 is recorded with each acceptance.",
     )

@@ -236,7 +236,7 @@ def agreement_version_publish_new(
 ) -> AgreementVersion:
     """Editing a published agreement: the new text becomes a new version, published at once."""
     previous = latest_published(agreement)
-    if previous is not None and normalise_text(text) == previous.text:
+    if previous is not None and normalise_text(text).strip() == previous.text.strip():
         raise ValidationError(f"The text is identical to version {previous.label}; a new version needs a changed text.")
     version = agreement_version_draft(
         agreement=agreement,

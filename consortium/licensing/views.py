@@ -249,6 +249,7 @@ def accept(request: HttpRequest, dataset: Dataset) -> HttpResponse:
     by_organisation = dataset.agreement.signed_by_organisation
     may_sign = not by_organisation or permissions.can_sign_for(request.user, organisation)
     status = 200
+    page_errors: list[str] = []
     if request.method == "POST":
         if not may_sign:
             raise PermissionDenied("Only your organisation's signatory may sign this agreement.")
@@ -267,11 +268,12 @@ def accept(request: HttpRequest, dataset: Dataset) -> HttpResponse:
                     user_agent=request.META.get("HTTP_USER_AGENT", ""),
                 )
             except ValidationError as exc:
-                _form_errors(form, exc)
-                # A stale form: show the version now in force, with a fresh form for it.
                 if version is not None and form.data.get("version_id") != str(version.pk):
+                    # A stale form: show the version now in force, with a fresh form for it.
+                    page_errors = exc.messages
                     form = AcceptanceForm(initial={"version_id": version.pk, "text_sha256": version.text_sha256})
-                    form.add_error(None, exc)
+                else:
+                    _form_errors(form, exc)
             else:
                 who = f" for {organisation}" if by_organisation else ""
                 messages.success(request, f"You accepted “{dataset.agreement}” version {version.label}{who}.")
@@ -295,6 +297,7 @@ def accept(request: HttpRequest, dataset: Dataset) -> HttpResponse:
             "by_organisation": by_organisation,
             "organisation": organisation,
             "person": person,
+            "page_errors": page_errors,
         },
         status=status,
     )
