@@ -29,9 +29,10 @@ def open_round(
         ruleset=ruleset if suite in ("training", "hpc") else "", divisions=["closed", "open"], published=True,
     )  # fmt: skip
     deadline = now + deadline_in
-    RoundPhase.objects.create(round=round, kind="registration", starts_at=now - dt.timedelta(days=90),
+    RoundPhase.objects.create(round=round, kind="registration", starts_at=deadline - dt.timedelta(days=120),
                               ends_at=min(deadline, now) - dt.timedelta(days=1))  # fmt: skip
-    RoundPhase.objects.create(round=round, kind="submission", starts_at=now - dt.timedelta(days=30), ends_at=deadline)
+    window_start = min(now, deadline) - dt.timedelta(days=30)
+    RoundPhase.objects.create(round=round, kind="submission", starts_at=window_start, ends_at=deadline)
     RoundPhase.objects.create(round=round, kind="publication", starts_at=now + publication_in,
                               ends_at=now + publication_in)  # fmt: skip
     return round
