@@ -29,6 +29,11 @@ from workinggroups.models import (
 )
 
 
+def _posted(request: HttpRequest):
+    """The POST data for a bound form (even when empty: a form of optional fields), else None."""
+    return request.POST if request.method == "POST" else None
+
+
 def _error_text(exc: ValidationError) -> str:
     return " ".join(exc.messages)
 
@@ -121,7 +126,7 @@ def group_calendar(request: HttpRequest, slug: str) -> HttpResponse:
 @login_required
 def group_join(request: HttpRequest, slug: str) -> HttpResponse:
     group = _visible_group(request, slug)
-    form = forms.JoinRequestForm(request.POST or None)
+    form = forms.JoinRequestForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             services.join_request_create(
@@ -188,7 +193,7 @@ def group_leave(request: HttpRequest, slug: str) -> HttpResponse:
 
 @group_manager_required
 def group_edit(request: HttpRequest, group: WorkingGroup) -> HttpResponse:
-    form = forms.GroupSettingsForm(request.POST or None, instance=WorkingGroup.objects.get(pk=group.pk))
+    form = forms.GroupSettingsForm(_posted(request), instance=WorkingGroup.objects.get(pk=group.pk))
     if request.method == "POST" and form.is_valid():
         try:
             services.group_update(
@@ -209,7 +214,7 @@ def group_edit(request: HttpRequest, group: WorkingGroup) -> HttpResponse:
 
 @group_manager_required
 def group_members(request: HttpRequest, group: WorkingGroup) -> HttpResponse:
-    add_form = forms.MemberAddForm(request.POST or None, prefix="add")
+    add_form = forms.MemberAddForm(_posted(request), prefix="add")
     if request.method == "POST" and add_form.is_valid():
         try:
             services.group_member_add(
@@ -339,7 +344,7 @@ def join_request_decide(request: HttpRequest, group: WorkingGroup, request_id: i
 
 @group_manager_required
 def meetings(request: HttpRequest, group: WorkingGroup) -> HttpResponse:
-    form = forms.MeetingSeriesForm(request.POST or None)
+    form = forms.MeetingSeriesForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         try:
             series = services.meeting_series_create(
@@ -368,7 +373,7 @@ def meetings(request: HttpRequest, group: WorkingGroup) -> HttpResponse:
 @group_manager_required
 def meeting_edit(request: HttpRequest, group: WorkingGroup, series_id: int) -> HttpResponse:
     series = get_object_or_404(MeetingSeries, pk=series_id, group=group)
-    form = forms.MeetingSeriesForm(request.POST or None, instance=MeetingSeries.objects.get(pk=series.pk))
+    form = forms.MeetingSeriesForm(_posted(request), instance=MeetingSeries.objects.get(pk=series.pk))
     if request.method == "POST" and form.is_valid():
         try:
             services.meeting_series_update(
@@ -431,7 +436,7 @@ def occurrence_edit(request: HttpRequest, group: WorkingGroup, series_id: int, k
             if override
             else {}
         )
-        form = forms.OccurrenceForm(request.POST or None, initial=initial)
+        form = forms.OccurrenceForm(_posted(request), initial=initial)
         if request.method == "POST" and form.is_valid():
             try:
                 services.meeting_occurrence_update(
@@ -476,7 +481,7 @@ def group_rounds(request: HttpRequest, group: WorkingGroup) -> HttpResponse:
 
 @group_manager_required
 def round_create(request: HttpRequest, group: WorkingGroup) -> HttpResponse:
-    form = forms.RoundCreateForm(request.POST or None, instance=Round(group=group))
+    form = forms.RoundCreateForm(_posted(request), instance=Round(group=group))
     if request.method == "POST" and form.is_valid():
         try:
             round = services.round_create(
@@ -501,7 +506,7 @@ def round_create(request: HttpRequest, group: WorkingGroup) -> HttpResponse:
 
 @round_manager_required
 def round_edit(request: HttpRequest, round: Round) -> HttpResponse:
-    form = forms.RoundForm(request.POST or None, instance=Round.objects.get(pk=round.pk))
+    form = forms.RoundForm(_posted(request), instance=Round.objects.get(pk=round.pk))
     if request.method == "POST" and form.is_valid():
         try:
             services.round_update(
@@ -551,7 +556,7 @@ def round_schedule(request: HttpRequest, round: Round) -> HttpResponse:
     tz = round.tz
     with timezone.override(tz):
         phases = selectors.round_phases(round)
-        adjust_form = forms.PhaseAdjustForm(request.POST or None, phases=phases, prefix="phase")
+        adjust_form = forms.PhaseAdjustForm(_posted(request), phases=phases, prefix="phase")
         if request.method == "POST" and adjust_form.is_valid():
             try:
                 moved = services.round_phases_adjust(
@@ -717,7 +722,7 @@ def round_register(request: HttpRequest, slug: str) -> HttpResponse:
     registration = selectors.round_registration_of(round, organisation)
     submitters = selectors.organisation_submitters(organisation)
     initial = {"contacts": list(registration.contacts.all())} if registration else {}
-    form = forms.RegistrationForm(request.POST or None, submitters=submitters, initial=initial)
+    form = forms.RegistrationForm(_posted(request), submitters=submitters, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             services.round_register(
