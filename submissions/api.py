@@ -25,7 +25,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
-from ninja import NinjaAPI, Schema
+from ninja import NinjaAPI, Schema, Status
 from ninja.errors import AuthenticationError
 from ninja.errors import ValidationError as InputError
 from ninja.security import HttpBearer, SessionAuth
@@ -341,8 +341,9 @@ def upload(request: HttpRequest, slug: str):
         person = person_of(user)
         organisation = person.organisation if person is not None and person.is_approved_member else None
         if organisation is None:
-            message = "You belong to no organisation; name one with the 'organisation' field (its slug)."
-            return _error(request, 400, message, {"organisation": message})
+            return _error(
+                request, 403, "You are not an approved member of an organisation; only its submitters upload."
+            )
     try:
         version = services.submission_upload(
             round=round,
@@ -361,17 +362,24 @@ def upload(request: HttpRequest, slug: str):
         detail, errors = _validation_error(exc)
         return _error(request, 400, detail, errors)
     submission_id = version.submission_id
-    return 201, {
-        "submission": submission_id,
-        "version": version.pk,
-        "number": version.number,
-        "sha256": version.sha256,
-        "size": version.size,
-        "in_time": version.in_time,
-        "url": request.build_absolute_uri(reverse("submissions:detail", kwargs={"pk": submission_id})),
-        "status_url": request.build_absolute_uri(reverse("api:submission", kwargs={"submission_id": submission_id})),
-        "findings_url": request.build_absolute_uri(reverse("api:findings", kwargs={"submission_id": submission_id})),
-    }
+    return Status(
+        201,
+        {
+            "submission": submission_id,
+            "version": version.pk,
+            "number": version.number,
+            "sha256": version.sha256,
+            "size": version.size,
+            "in_time": version.in_time,
+            "url": request.build_absolute_uri(reverse("submissions:detail", kwargs={"pk": submission_id})),
+            "status_url": request.build_absolute_uri(
+                reverse("api:submission", kwargs={"submission_id": submission_id})
+            ),
+            "findings_url": request.build_absolute_uri(
+                reverse("api:findings", kwargs={"submission_id": submission_id})
+            ),
+        },
+    )
 
 
 # ---------------------------------------------------------------- submissions
