@@ -101,7 +101,11 @@ def generic_systems_check(root: Path) -> CheckOutcome:
 def results_check(root: Path, usage: str, ruleset: str, progress: Progress | None = None) -> CheckOutcome:
     report = engine_report(root, usage, ruleset, progress)
     findings = [_finding(f.to_dict(), fr.path) for fr in report.files for f in fr.findings]
-    return CheckOutcome(_state(findings), findings, message=f"{len(report.files)} result files checked")
+    failing = sum(1 for fr in report.files if not fr.passed)
+    message = f"{len(report.files)} result files checked"
+    if failing:
+        message += f"; {failing} do not comply (the package rules decide whether olympic scoring accepts them)"
+    return CheckOutcome(_state(findings), findings, message=message)
 
 
 def package_rules_check(root: Path, usage: str, ruleset: str) -> CheckOutcome:

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from consortium.members.demo import DEMO_LOGINS, DEMO_PASSWORD
+from submissions.models import WorkerPool
 
 
 class Command(BaseCommand):
@@ -25,6 +26,10 @@ class Command(BaseCommand):
         self.stdout.write("Ctrl-C stops the web server, the worker and beat.\n")
         bin_dir = str(Path(sys.executable).parent)
         env = {**os.environ, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", "")}
+        # The embedded worker serves every pool's queue, so all checks run on this one machine.
+        queues = sorted({settings.CELERY_TASK_DEFAULT_QUEUE, *WorkerPool.objects.values_list("queue", flat=True)})
+        env.setdefault("WORKER_QUEUES", ",".join(queues))
+        self.stdout.write(f"Worker queues: {env['WORKER_QUEUES']}")
         honcho = shutil.which("honcho", path=env["PATH"])
         procfile = str(Path(settings.BASE_DIR) / "Procfile")
         os.chdir(settings.BASE_DIR)

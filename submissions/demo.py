@@ -1,0 +1,70 @@
+"""Demo worker pools and real submissions for `manage.py seed_demo`.
+
+The real MLPerf Training v5.1 packages in ../shared/mlperf (when present) are uploaded as submissions
+of the organisations whose results_folder matches, to round Training v5.1; their checks are queued and
+run as soon as a worker is up (`make run` starts one).
+"""
+
+import datetime as dt
+import io
+import tarfile
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+
+from consortium.members.models import Organisation
+from submissions import services
+from submissions.models import CheckKind, Submission, WorkerPool
+
+DEMO_ROUND = "training-v5-1"
+POOLS = [
+    # name, queue, description, check kinds
+    ("cpu-standard", "default", "Example: 2 vCPU, 4 GB. Light checks.",
+     [CheckKind.UNPACK, CheckKind.SYSTEMS, CheckKind.SCORES]),
+    ("cpu-large", "cpu-large", "Example: 16 vCPU, 64 GB. Result logs and the official verifier.",
+     [CheckKind.RESULTS, CheckKind.PACKAGE, CheckKind.OFFICIAL]),
+]  # fmt: skip
+
+
+def shared_results_dir() -> Path:
+    return settings.SHARED_DIR / "mlperf" / "training_results_v5.1"
+
+
+def _tar_gz(folder: Path) -> io.BytesIO:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tf:
+        tf.add(folder, arcname=folder.name)
+    buf.seek(0)
+    return buf
+
+
+def seed_pools() -> None:
+    for name, queue, description, kinds in POOLS:
+        WorkerPool.objects.update_or_create(
+            name=name, defaults={"queue": queue, "description": description, "check_kinds": [str(k) for k in kinds]}
+        )
+
+
+def seed_submissions(*, today: dt.date, log=print) -> None:
+    seed_pools()
+    from workinggroups.models import Round
+
+    round_ = Round.objects.filter(slug=DEMO_ROUND).first()
+    source = shared_results_dir()
+    if round_ is None or not source.is_dir():
+        log("  no real submissions: round Training v5.1 or ../shared/mlperf is missing")
+        return
+    added = 0
+    for folder in sorted(p for p in source.iterdir() if p.is_dir()):
+        organisation = Organisation.objects.filter(results_folder=folder.name).first()
+        if organisation is None or Submission.objects.filter(round=round_, organisation=organisation).exists():
+            continue
+        with transaction.atomic():
+            services.submission_upload(
+                round=round_, organisation=organisation, division="closed", category="available",
+                archive=_tar_gz(folder), original_name=f"{folder.name}.tar.gz", actor=None, source="seed",
+                enforce_rules=False,
+            )  # fmt: skip
+        added += 1
+    log(f"  {added} real MLPerf Training v5.1 packages queued for checking ({len(POOLS)} example worker pools)")
