@@ -24,6 +24,7 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
+from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from ninja import NinjaAPI, Schema, Status
 from ninja.errors import AuthenticationError
@@ -300,7 +301,7 @@ def _too_large(request: HttpRequest) -> str | None:
     if length > limit + MULTIPART_OVERHEAD:
         return (
             f"The upload is {length:,} bytes; archives may be at most {limit:,} bytes "
-            f"({limit / 1024**3:.1f} GiB). Nothing was stored."
+            f"({filesizeformat(limit)}). Nothing was stored."
         )
     return None
 

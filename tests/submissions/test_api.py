@@ -490,3 +490,23 @@ def test_generic_round_findings_have_no_ruleset(roles, tmp_path):
     assert doc["usage"] is None and doc["ruleset"] is None
     assert [f["check"] for f in doc["packages"][0]["findings"]] == ["generic.no_ruleset"]
     assert doc["packages"][0]["verdict"] == "pass" and doc["verdict"] == "passed"
+
+
+def test_large_upload_streams_through_a_temporary_file(roles, round_, monkeypatch, settings):
+    """Above FILE_UPLOAD_MAX_MEMORY_SIZE Django spools the archive to disk; the service gets that file."""
+    from django.core.files.uploadedfile import TemporaryUploadedFile
+
+    seen = []
+    real_upload = services.submission_upload
+
+    def spy(**kwargs):
+        seen.append(type(kwargs["archive"]))
+        return real_upload(**kwargs)
+
+    monkeypatch.setattr(services, "submission_upload", spy)
+    data = b"\0" * (settings.FILE_UPLOAD_MAX_MEMORY_SIZE + 1024 * 1024)
+    client, headers = _client(roles, "submitter")
+    response = _post(client, headers, round_.slug, data, name="big.tar")
+    assert response.status_code == 201, response.content
+    assert seen == [TemporaryUploadedFile]
+    assert SubmissionVersion.objects.get().size == len(data)
