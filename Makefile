@@ -29,7 +29,7 @@ format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-bench: bench-compliance
+bench: bench-compliance bench-pipeline
 
 bench-compliance: $(STAMP)
 	$(PY) -m submissions.compliance.bench
@@ -39,3 +39,6 @@ worker: $(STAMP)
 
 clean:
 	rm -rf var .pytest_cache
+
+bench-pipeline: $(STAMP)
+	$(PY) -m submissions.bench_pipeline
