@@ -1,6 +1,6 @@
 from django.urls import path
 
-from submissions import views
+from submissions import views, views_tokens
 
 app_name = "submissions"
 urlpatterns = [
@@ -14,4 +14,7 @@ urlpatterns = [
     path("rounds/<slug:slug>/submissions/", views.round_submissions, name="round"),
     path("staff/disagreements/", views.disagreements, name="disagreements"),
     path("staff/workers/", views.workers, name="workers"),
+    # API tokens (submissions/views_tokens.py)
+    path("account/api-tokens/", views_tokens.tokens, name="tokens"),
+    path("account/api-tokens/<int:pk>/revoke/", views_tokens.token_revoke, name="token_revoke"),
 ]

@@ -265,3 +265,21 @@ def test_real_package_passes_with_scores_and_agrees_with_official(mlperf_dir, ro
     assert version.scores.count() >= 1
     results = version.check_runs.get(kind=CheckKind.RESULTS)
     assert results.progress_total == results.progress_done > 0
+
+
+def test_uploader_and_chairs_are_told_once(round_, org, submitter, tmp_path, mailoutbox, django_capture_on_commit_callbacks):
+    from tests.submissions.factories import make_chair
+
+    chair = submitter_of(OrganisationFactory(), "chair@x.test")
+    make_chair(round_.group, chair.person)
+    version = _upload(round_, org, submitter, _bad_package(tmp_path))
+    with django_capture_on_commit_callbacks(execute=True):
+        _drain(version)
+    version.refresh_from_db()
+    subjects = {m.to[0]: m.subject for m in mailoutbox}
+    assert "Checks finished" in subjects["sub@cisco.test"] and "failed" in subjects["sub@cisco.test"]
+    # The official verifier failed this package: the chairs hear of it.
+    assert "Official verifier" in subjects["chair@x.test"]
+    count = len(mailoutbox)
+    services.version_notify(version_id=version.pk)  # a second run of the notice sends nothing
+    assert len(mailoutbox) == count
