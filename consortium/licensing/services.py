@@ -375,7 +375,11 @@ def grant_take_up(*, dataset: Dataset, person: Person, actor: Any, ip_address: s
 
 
 def _grant_locked(grant: Grant) -> Grant:
-    return Grant.objects.select_for_update().select_related("dataset", "person", "organisation").get(pk=grant.pk)
+    return (
+        Grant.objects.select_for_update(of=("self",))
+        .select_related("dataset", "person", "organisation")
+        .get(pk=grant.pk)
+    )
 
 
 def _holder_org(grant: Grant) -> Organisation | None:
@@ -564,7 +568,8 @@ def agreement_accept(
     agreement = dataset.agreement
     if agreement is None:
         raise ValidationError(f"{dataset} has no agreement to accept.")
-    person = Person.objects.select_related("organisation", "user").get(pk=person.pk)
+    # Lock the signer: two submissions of the same form cannot both sign.
+    person = Person.objects.select_for_update(of=("self",)).select_related("organisation", "user").get(pk=person.pk)
     status = agreement_status(
         agreement,
         person=person,
@@ -720,7 +725,7 @@ def access_request_submit(
 
 def _locked_request(access_request: AccessRequest) -> AccessRequest:
     return (
-        AccessRequest.objects.select_for_update()
+        AccessRequest.objects.select_for_update(of=("self",))
         .select_related("dataset", "person__user", "reviewer")
         .get(pk=access_request.pk)
     )
