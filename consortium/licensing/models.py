@@ -314,6 +314,8 @@ class Acceptance(models.Model):
 
     class Meta:
         ordering = ["-accepted_at", "-id"]
+        verbose_name = "acceptance (signature record)"
+        verbose_name_plural = "acceptances (signature records)"
 
     def __str__(self) -> str:
         on_behalf = f" for {self.organisation}" if self.organisation_id else ""

@@ -208,7 +208,7 @@ def attention_items(user: Any) -> list:
             items.append(
                 AttentionItem(
                     f"Your access to {grant.dataset} ends on {grant.ends_at:%d %b %Y}",
-                    "Renew it in time.",
+                    "Ask a dataset admin to extend it, or take it up again once it has ended.",
                     url,
                 )
             )

@@ -67,6 +67,12 @@ def next_steps(request: HttpRequest, dataset: Dataset, decision) -> list[Step]:
     ):
         label = "Edit and resubmit your request" if Missing.REQUEST_RETURNED in codes else "Request access"
         steps.append(Step(label, reverse("licensing:request_access", kwargs=slug)))
+    if (
+        dataset.requires_approval
+        and codes & {Missing.GRANT_EXPIRED, Missing.GRANT_REVOKED}
+        and not codes & {Missing.REQUEST_PENDING, Missing.REQUEST_RETURNED, Missing.REQUEST_REJECTED}
+    ):
+        steps.append(Step("Request access again", reverse("licensing:request_access", kwargs=slug)))
     if codes & {Missing.REQUEST_PENDING, Missing.REQUEST_RETURNED}:
         steps.append(Step("Withdraw request", reverse("licensing:withdraw_request", kwargs=slug), "post", False))
     if codes & {Missing.AGREEMENT_NOT_ACCEPTED, Missing.REACCEPTANCE_REQUIRED}:

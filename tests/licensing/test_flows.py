@@ -176,3 +176,27 @@ def test_catalogue_filters_and_htmx_partial(demo, client):
     assert "Multilingual Spoken Words" in page and "Clinical speech" not in page
     partial = client.get("/datasets/?q=speech", HTTP_HX_REQUEST="true")
     assert "<html" not in text(partial) and "The People&#x27;s Speech" in text(partial)
+
+
+def test_member_dashboard_lists_licensing_items(demo, client):
+    from consortium.licensing import services
+    from consortium.licensing.models import AgreementVersion
+
+    member = login(client, "submitter@example.org")
+    dataset = Dataset.objects.get(slug="peoples-speech")
+    admin = User.objects.get(email="licensing@example.org")
+    services.agreement_version_publish_new(
+        agreement=dataset.agreement,
+        label="2.0",
+        text=AgreementVersion.objects.get(agreement=dataset.agreement).text + "\n6. New duty.\n",
+        effective_date=timezone.localdate(),
+        is_material=True,
+        grace_days=30,
+        actor=admin,
+    )
+    body = text(member.get(reverse("portal:dashboard")))
+    assert "New agreement version for The People" in body and "accept it before" in body
+    request = AccessRequest.objects.get(person__user__email="submitter@example.org")
+    services.access_request_return(access_request=request, actor=admin, reason="Say which lab")
+    body = text(member.get(reverse("portal:dashboard")))
+    assert "was returned for changes" in body and "Say which lab" in body
