@@ -192,6 +192,8 @@ else:
         "data_folder_out": str(BROKER_DIR / "queue"),
         "processed_folder": str(BROKER_DIR / "processed"),
         "control_folder": str(BROKER_DIR / "control"),
+        # The filesystem transport polls its folder; the default (1 s) idles a worker between checks.
+        "polling_interval": 0.2,
         "store_processed": False,
     }
     # The filesystem transport needs its folders; web, worker and beat all read these settings.
