@@ -361,10 +361,6 @@ def person_groups(person: Person) -> QuerySet[WorkingGroup]:
     return WorkingGroup.objects.filter(memberships__person=person).distinct()
 
 
-def calendar_feed_of(person: Person):
-    return getattr(person, "calendar_feed", None) if person.pk else None
-
-
 # ---------------------------------------------------------------------------------------------
 # Dashboard
 
