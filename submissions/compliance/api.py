@@ -6,12 +6,11 @@ import os
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from multiprocessing import get_context
 from typing import Any
 
 from .engine import check_file
 from .findings import FileReport, PackageReport
-from .package import ProgressCallback, check_package, is_package
+from .package import ProgressCallback, check_package, is_package, mp_context
 from .rules import rules_version, validate
 
 ENGINE_NAME = "consortium-compliance"
@@ -75,7 +74,7 @@ def check_paths(
         if is_package(p):
             report.packages.append(check_package(p, usage, ruleset, jobs=jobs, progress=progress))
     if jobs > 1 and len(files) > 1:
-        with ProcessPoolExecutor(min(jobs, len(files)), mp_context=get_context("forkserver")) as pool:
+        with ProcessPoolExecutor(min(jobs, len(files)), mp_context=mp_context()) as pool:
             report.files = list(pool.map(_file_job, [(f, usage, ruleset) for f in files], chunksize=8))
     else:
         report.files = [check_file(f, usage, ruleset) for f in files]

@@ -23,11 +23,11 @@ from __future__ import annotations
 
 import glob
 import json
+import multiprocessing
 import os
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -385,6 +385,17 @@ def _check_one(args: tuple[str, str, str, str, str | None, bool]) -> tuple[FileR
     return report, facts
 
 
+def mp_context() -> Any:
+    """Worker processes: fork when this process has a single thread (cheap, and no re-import of
+    ``__main__``), forkserver otherwise (forking a threaded process is unsafe)."""
+    import threading
+
+    methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+
+
 def _check_files(
     pkg: _Package,
     tasks: list[tuple[_BenchmarkDir, str]],
@@ -398,7 +409,7 @@ def _check_files(
     results: dict[str, tuple[FileReport, FileFacts]] = {}
     total = len(args)
     if jobs > 1 and total > 1:
-        with ProcessPoolExecutor(max_workers=min(jobs, total), mp_context=get_context("forkserver")) as pool:
+        with ProcessPoolExecutor(max_workers=min(jobs, total), mp_context=mp_context()) as pool:
             for i, (a, res) in enumerate(zip(args, pool.map(_check_one, args, chunksize=4), strict=True), 1):
                 results[a[0]] = res
                 if progress is not None:
