@@ -60,7 +60,7 @@ def test_every_real_package_has_the_official_verdict_and_scores(
     assert sum(len(check_package(p, *RULES).files) for p in real_packages()) == 344
 
 
-def test_real_file_findings_point_at_real_lines() -> None:
+def test_real_file_findings_point_at_real_lines(real_root: Path) -> None:
     path = next(p for p in real_files() if str(p).endswith("Cisco/results/hpf_n8/dlrm_dcnv2/result_1.txt"))
     report = check_file(path, *RULES)
     [error] = [f for f in report.findings if f.severity == "error"]
