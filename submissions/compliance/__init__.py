@@ -8,6 +8,7 @@ The library API (documented in docs/compliance.md)::
 
     check_file(path, usage, ruleset) -> FileReport
     check_package(path, usage, ruleset, jobs=1, progress=None) -> PackageReport
+    check_systems(path, usage, ruleset) -> list[Finding]
     check_paths(paths, usage, ruleset, jobs=1) -> Report
     available_rulesets(usage) -> list[str]
     allowed_benchmarks(usage, ruleset) -> list[str]
@@ -19,7 +20,7 @@ Every report has ``to_dict()`` giving the JSON document the command prints.
 from .api import ENGINE_NAME, ENGINE_VERSION, Report, check_paths, engine_id, rules_id
 from .engine import check_file
 from .findings import ADVISORY, ERROR, WARNING, Check, FileReport, Finding, PackageReport, Score
-from .package import check_package, is_package
+from .package import check_package, check_systems, is_package
 from .rules import RulesetError, allowed_benchmarks, available_rulesets, usages
 
 __all__ = [
@@ -40,6 +41,7 @@ __all__ = [
     "check_file",
     "check_package",
     "check_paths",
+    "check_systems",
     "engine_id",
     "is_package",
     "rules_id",

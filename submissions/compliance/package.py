@@ -182,6 +182,19 @@ def check_package(
     return pkg.report
 
 
+def check_systems(path: str | os.PathLike[str], usage: str = "training", ruleset: str = "5.1.0") -> list[Finding]:
+    """Only the system descriptions (``systems/*.json``), as the official package checker checks
+    them first; the same findings as in :func:`check_package`."""
+    validate(usage, ruleset)
+    pkg = _Package(path, usage, ruleset)
+    if ruleset in CHECKED_RULESETS:
+        try:
+            _check_systems(pkg)
+        except OSError as exc:
+            pkg.crash(f"cannot read the package: {exc}")
+    return pkg.findings
+
+
 def _check_package(pkg: _Package, jobs: int, progress: ProgressCallback | None) -> None:
     if pkg.ruleset in CHECKED_RULESETS:
         _check_systems(pkg)

@@ -210,3 +210,13 @@ def test_advisories_do_not_change_verdicts(tmp_path: Path) -> None:
     assert Check.ADVISORY_RESULT_NAME in advisories
     org = [f for r in report.files for f in r.findings if f.check == Check.ADVISORY_SUBMISSION_ORG]
     assert len(org) == 1 and org[0].line is not None
+
+
+def test_system_descriptions_alone(pkg: Path) -> None:
+    from submissions.compliance import check_systems
+
+    assert check_systems(pkg, "training", "5.1.0") == []
+    _system(pkg, status="onprem", cooling=None)
+    found = check_systems(pkg, "training", "5.1.0")
+    assert {f.check for f in found} == {Check.SYSTEM_STATUS, Check.SYSTEM_MISSING_FIELD}
+    assert {f.check for f in found} <= checks(check_package(pkg, "training", "5.1.0"))
