@@ -93,7 +93,9 @@ class PublishVersionForm(forms.Form):
         help_text="The exact text members will accept (Markdown). Its SHA-256 is recorded with each acceptance.",
     )
     effective_date = forms.DateField(
-        initial=timezone.localdate, widget=forms.DateInput(attrs={"type": "date"}), help_text="Not in the past"
+        initial=timezone.localdate,
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
+        help_text="Not in the past",
     )
     is_material = forms.BooleanField(
         required=False,
@@ -122,7 +124,7 @@ class DecisionForm(forms.Form):
     ends_at = forms.DateField(
         required=False,
         label="Access until",
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
         help_text="Approvals only; empty for the dataset's default grant length",
     )
 
@@ -156,7 +158,7 @@ class ExtendForm(forms.Form):
     ends_at = forms.DateField(
         required=False,
         label="New end",
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
         help_text="Leave empty and tick “No end” for open-ended access",
     )
     no_end = forms.BooleanField(required=False, label="No end")
@@ -182,7 +184,9 @@ class GrantAddForm(forms.Form):
         queryset=Organisation.objects.order_by("name"), required=False, help_text="…or an organisation-wide one"
     )
     ends_at = forms.DateField(
-        required=False, widget=forms.DateInput(attrs={"type": "date"}), help_text="Empty for the dataset's default"
+        required=False,
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
+        help_text="Empty for the dataset's default",
     )
     reason = forms.CharField(max_length=500, required=False)
 
@@ -199,7 +203,7 @@ class ExplainForm(forms.Form):
     at = forms.DateTimeField(
         required=False,
         label="At (optional)",
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        widget=forms.DateTimeInput(format="%Y-%m-%dT%H:%M", attrs={"type": "datetime-local"}),
         help_text="Explain access at another moment; empty for now",
     )
 

@@ -171,6 +171,8 @@ def test_publish_new_version_previews_the_diff_then_publishes(lroles, admin_clie
     url = reverse("admin:licensing_agreement_publish", args=[old.agreement_id])
     page = admin_client.get(url)
     assert "Remove this line." in text(page) and 'value="1.1"' in text(page)
+    # Browsers' date inputs need ISO dates, or they show an empty required field.
+    assert f'type="date" name="effective_date" value="{timezone.localdate().isoformat()}"' in text(page)
     data = {
         "label": "2.0",
         "text": "Keep this line.\r\nAdd this line.\r\n",
