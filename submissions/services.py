@@ -363,7 +363,7 @@ def run_progress(*, run_id: int, attempt: int, done: int, total: int) -> None:
 
 def run_finish(
     *, run_id: int, attempt: int, state: str, message: str = "", findings: list[dict] | None = None,
-    scores: list[dict] | None = None, excerpt_root: Path | None = None,
+    scores: list[dict] | None = None, excerpt_root: Path | None = None, verdicts: dict[str, str] | None = None,
 ) -> bool:  # fmt: skip
     """running → passed | failed | errored | cancelled, with its findings, in one transaction."""
     now = timezone.now()
@@ -394,6 +394,8 @@ def run_finish(
             batch_size=1000,
         )
         run = CheckRun.objects.select_related("version").get(pk=run_id)
+        if verdicts:  # engine_verdict / official_verdict, settled together with the run
+            SubmissionVersion.objects.filter(pk=run.version_id).update(**verdicts)
         if scores is not None:
             Score.objects.filter(version=run.version).delete()
             Score.objects.bulk_create(
@@ -544,15 +546,14 @@ def check_run_execute(*, run_id: int, attempt: int, worker: str) -> str:
         CheckAttempt.objects.filter(run_id=run_id, number=attempt).update(outcome=State.CANCELLED, finished_at=now)
         version_advance(version=version)
         return "cancelled"
+    verdicts = None
+    if outcome.verdict and run.kind in (CheckKind.OFFICIAL, CheckKind.PACKAGE):
+        field = "official_verdict" if run.kind == CheckKind.OFFICIAL else "engine_verdict"
+        verdicts = {field: outcome.verdict}
     run_finish(
         run_id=run_id, attempt=attempt, state=outcome.state, message=outcome.message, findings=outcome.findings,
-        scores=outcome.scores if run.kind == CheckKind.SCORES else None, excerpt_root=root,
+        scores=outcome.scores if run.kind == CheckKind.SCORES else None, excerpt_root=root, verdicts=verdicts,
     )  # fmt: skip
-    if outcome.verdict:
-        field = "official_verdict" if run.kind == CheckKind.OFFICIAL else "engine_verdict"
-        if run.kind in (CheckKind.OFFICIAL, CheckKind.PACKAGE):
-            SubmissionVersion.objects.filter(pk=version.pk).update(**{field: outcome.verdict})
-            version_advance(version=SubmissionVersion.objects.get(pk=version.pk))
     return outcome.state
 
 
