@@ -793,7 +793,13 @@ class GrantAdmin(DecisionMixin, LicensingAdminMixin, admin.ModelAdmin):
     )
     list_filter = (GrantStatusFilter, "dataset", "suspension_cause")
     search_fields = ("person__user__email", "person__full_name", "organisation__name", "dataset__name")
-    list_select_related = ("dataset", "person__user", "organisation", "acceptance__agreement_version")
+    list_select_related = (
+        "dataset",
+        "person__user",
+        "organisation",
+        "membership_organisation",
+        "acceptance__agreement_version__agreement",
+    )
     actions = ["revoke_grants", "extend_grants", "reinstate_grants", "export_csv"]
     inlines = [GrantNoticeInline]
     fields = (
