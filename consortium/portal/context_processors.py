@@ -1,5 +1,6 @@
 from django.conf import settings
 
+from consortium.licensing.permissions import is_dataset_admin
 from consortium.members.permissions import is_staff_admin, person_of
 
 
@@ -11,5 +12,5 @@ def portal(request):
         "demo_mode": settings.DEMO_MODE,
         "current_person": person,
         "is_staff_admin": is_staff_admin(user),
-        "is_dataset_admin": bool(getattr(user, "is_staff", False)),
+        "is_dataset_admin": is_dataset_admin(user),
     }
