@@ -238,19 +238,19 @@ def _check_system_desc(pkg: _Package, json_file: str) -> None:
             return contents[name] if name in contents else ""  # noqa: SIM401
 
         ",".join([get(name) for name in _CSV_FIELDS])  # the official summary row: str fields only
-        bad_status = None
+        status_ok = True
         if pkg.usage == "training":
             major = int(pkg.ruleset.split(".")[0])
             if "status" in contents and major >= 4 and contents["status"] not in AVAILABILITY_OPTIONS:
-                bad_status = contents["status"]
+                status_ok = False
     except Exception as exc:
         pkg.crash(f"{rel}: the system description has an unexpected shape: {exc}", check=Check.SYSTEM_INVALID)
         return
-    if bad_status is not None:
+    if not status_ok:
         # the official checker then reports only the status (it replaces its list of reasons)
         pkg.error(
             Check.SYSTEM_STATUS,
-            f"{rel}: status {bad_status!r} is not one of {', '.join(AVAILABILITY_OPTIONS)}",
+            f"{rel}: status {contents['status']!r} is not one of {', '.join(AVAILABILITY_OPTIONS)}",
             key="status",
         )
     for name in missing:

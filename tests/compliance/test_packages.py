@@ -81,7 +81,7 @@ def _system(pkg: Path, **changes: object) -> None:
         if v is None:
             desc.pop(k)
         else:
-            desc[k] = v
+            desc[k] = v[0] if v == [None] else v  # [None]: set the field to null
     path.write_text(json.dumps(desc))
 
 
@@ -91,6 +91,7 @@ MUTATIONS: dict[str, tuple[Callable[[Path], object], str]] = {
     "misnamed": (lambda p: (p / RESULTS / "result_9.txt").rename(p / RESULTS / "run9.txt"), "fail"),
     "odd_name_counted": (lambda p: (p / RESULTS / "result_9.txt").rename(p / RESULTS / "result_final.txt"), "pass"),
     "bad_status": (lambda p: _system(p, status="onprem"), "fail"),
+    "null_status": (lambda p: _system(p, status=[None]), "fail"),
     "missing_field": (lambda p: _system(p, hw_notes=None), "fail"),
     "field_not_text": (lambda p: _system(p, accelerators_per_node=8), "crash"),
     "missing_description": (lambda p: (p / "systems" / "acme8.json").unlink(), "crash"),
