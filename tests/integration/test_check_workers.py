@@ -9,6 +9,7 @@ import signal
 import uuid
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 
 from submissions import services
@@ -101,13 +102,22 @@ def test_each_check_kind_runs_on_its_pool(workers, setup, tmp_path):
 
 
 @pytest.mark.realdata
-def test_real_package_through_real_worker_gets_the_official_verdict(workers, setup, mlperf_dir, tmp_path):
-    round_, org, user = setup
+def test_real_package_uploaded_through_the_api_gets_the_official_verdict(workers, setup, mlperf_dir, tmp_path):
+    round_, _, user = setup
     (pool,) = _pools(list(CheckKind.values))
     workers([pool.queue])
     copy = tmp_path / "Cisco"
     shutil.copytree(mlperf_dir / "training_results_v5.1" / "Cisco", copy)
-    version = _finished(_upload(round_, org, user, tar_gz_of(copy)))
+    _, token = services.api_token_create(user=user, name="ci")
+    archive = io.BytesIO(tar_gz_of(copy))
+    archive.name = "Cisco.tar.gz"
+    response = Client().post(
+        f"/api/v1/rounds/{round_.slug}/submissions",
+        {"archive": archive, "division": "closed", "category": "available"},
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )
+    assert response.status_code == 201, response.content
+    version = _finished(SubmissionVersion.objects.get(pk=response.json()["version"]))
     # The shared data's README: the official package checker passes Cisco.
     assert version.official_verdict == "pass" and version.engine_verdict == "pass"
     assert version.verdict == SubmissionVersion.Verdict.PASSED and not version.disagreement
