@@ -25,9 +25,7 @@ def test_failed_logins_are_rate_limited():
     UserFactory(email="target@example.test")
     client = Client()
     pages = [
-        client.post(
-            "/accounts/login/", {"login": "target@example.test", "password": "wrong"}
-        ).content.decode()
+        client.post("/accounts/login/", {"login": "target@example.test", "password": "wrong"}).content.decode()
         for _ in range(6)
     ]
     assert "Too many failed login attempts" not in pages[0]
@@ -89,3 +87,34 @@ def test_signup_with_existing_email_is_refused_and_input_kept(roles):
 
     assert User.objects.filter(email__iexact="member@acme.test").count() == 1
     assert response.status_code in (200, 302)
+
+
+def test_password_reset_sends_a_working_link(mailoutbox):
+    import re
+
+    UserFactory(email="forgot@example.test")
+    client = Client()
+    response = client.post("/accounts/password/reset/", {"email": "forgot@example.test"})
+    assert response.status_code == 302 and len(mailoutbox) == 1
+    link = re.search(r"https?://[^/]+(/accounts/password/reset/key/\S+)", mailoutbox[0].body).group(1)
+    form_page = client.get(link, follow=True)  # allauth moves the key into the session, then redirects
+    assert form_page.status_code == 200
+    done = client.post(
+        form_page.request["PATH_INFO"], {"password1": "a-brand-new-password", "password2": "a-brand-new-password"}
+    )
+    assert done.status_code == 302
+    assert Client().login(email="forgot@example.test", password="a-brand-new-password")
+
+
+def test_unknown_address_in_password_reset_says_nothing_revealing(mailoutbox):
+    response = Client().post("/accounts/password/reset/", {"email": "nobody@example.test"})
+    # allauth does not reveal whether the address exists: the same redirect, and at most a notice mail.
+    assert response.status_code == 302
+    assert all("nobody@example.test" in m.to for m in mailoutbox)
+
+
+def test_change_email_sends_verification_to_the_new_address(roles, mailoutbox):
+    client = roles.client("member")
+    response = client.post("/accounts/email/", {"email": "new-address@acme.test", "action_add": ""})
+    assert response.status_code in (200, 302)
+    assert any("new-address@acme.test" in m.to for m in mailoutbox)
