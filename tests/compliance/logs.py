@@ -254,3 +254,45 @@ def write_package(
         )
         log.write(folder / f"result_{i}.txt")
     return root
+
+
+def stable_diffusion_log(
+    *, steps: int = 3, fid: float = 80.0, clip: float = 0.16, metrics: tuple[str, ...] = ("FID", "CLIP")
+) -> Log:
+    """A stable diffusion log (rulesets 3.1.0-5.0.0): FID and CLIP are logged on separate lines
+    that the official rules' BEGIN code aggregates."""
+    log = Log()
+    for key, value in [
+        ("cache_clear", True),
+        ("init_start", None),
+        ("submission_org", "Acme"),
+        ("submission_platform", "8xACME"),
+        ("submission_division", "closed"),
+        ("submission_benchmark", "stable_diffusion"),
+        ("submission_status", "onprem"),
+        ("global_batch_size", 512),
+        ("gradient_accumulation_steps", 1),
+        ("opt_name", "adamw"),
+        ("opt_adamw_beta_1", 0.9),
+        ("opt_adamw_beta_2", 0.999),
+        ("opt_adamw_epsilon", 1e-08),
+        ("opt_adamw_weight_decay", 0.01),
+        ("opt_base_learning_rate", 1.25e-7),
+        ("opt_learning_rate_warmup_steps", 1000),
+        ("train_samples", 6513144),
+        ("eval_samples", 30000),
+        ("seed", 1),
+        ("init_stop", None),
+        ("run_start", None),
+    ]:
+        log.event(key, value)
+    for step in range(steps):
+        n = (step + 1) * 512000
+        log.event("block_start", None, samples_count=n, step_num=step)
+        log.event("block_stop", None, samples_count=n, step_num=step)
+        log.event("eval_start", None, samples_count=n, step_num=step)
+        for metric in metrics:
+            log.event("eval_accuracy", fid if metric == "FID" else clip, samples_count=n, step_num=step, metric=metric)
+        log.event("eval_stop", None, samples_count=n, step_num=step)
+    log.event("run_stop", None, status="success")
+    return log

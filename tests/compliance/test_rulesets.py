@@ -9,7 +9,7 @@ import pytest
 
 from submissions.compliance import allowed_benchmarks, available_rulesets, check_file, usages
 from submissions.compliance.oracle import official_file
-from tests.compliance.logs import HYPER, Log, mllog, training_log
+from tests.compliance.logs import HYPER, Log, mllog, stable_diffusion_log, training_log
 
 CASES = [
     ("training", "4.0.0", "llama2_70b_lora"),
@@ -143,3 +143,18 @@ def test_hpc_log_under_training_rules_and_back(tmp_path: Path) -> None:
     agree(path, "training", "5.1.0")
     path = Log().event("submission_benchmark", "cosmoflow").write(tmp_path / "result_1.txt")
     agree(path, "hpc", "1.0.0")
+
+
+@pytest.mark.parametrize("ruleset", ["3.1.0", "4.0.0", "4.1.0", "5.0.0"])
+@pytest.mark.parametrize(
+    "variant",
+    [{}, {"fid": 95.0}, {"clip": 0.1}, {"steps": 1}, {"metrics": ("FID",)}, {"steps": 0}],
+    ids=["good", "fid_missed", "clip_missed", "one_eval", "fid_only", "no_eval"],
+)
+def test_stable_diffusion_rules_read_the_whole_log(tmp_path: Path, ruleset: str, variant: dict) -> None:
+    # their BEGIN code aggregates the FID and CLIP lines over the whole list of lines: the engine
+    # runs such configs listwise, like the official checker
+    path = stable_diffusion_log(**variant).write(tmp_path / "result_0.txt")
+    verdict = agree(path, "training", ruleset)
+    if not variant and ruleset != "3.1.0":
+        assert verdict == "pass"
