@@ -36,6 +36,7 @@ from .rules import Config, KeyRule, Snippet, load_config, root_config, validate
 
 REPLAY_BUFFER_LINES = 50_000  # records kept for configs enqueued mid-file
 MAX_FINDINGS_PER_KEY = 20
+MAX_BAD_LINE_FINDINGS = 100  # a file of garbage must not make a report as large as itself
 
 
 def is_integer(value: Any) -> bool:  # the helper the official rules call
@@ -643,15 +644,16 @@ def _check(
                 text = raw[i:].strip()
             index += 1
             if text is None:
-                findings.append(
-                    Finding(
-                        ERROR,
-                        Check.LOG_LINE_TOO_LONG,
-                        f"the MLLOG record is longer than {logparse.MAX_PAYLOAD_CHARS} characters",
-                        line=line,
-                    )
-                )
                 bad_lines += 1
+                if bad_lines <= MAX_BAD_LINE_FINDINGS:
+                    findings.append(
+                        Finding(
+                            ERROR,
+                            Check.LOG_LINE_TOO_LONG,
+                            f"the MLLOG record is longer than {logparse.MAX_PAYLOAD_CHARS} characters",
+                            line=line,
+                        )
+                    )
                 if rcp is not None:
                     rcp.feed_unreadable(line)
                 continue
@@ -693,8 +695,10 @@ def _check(
                     finding = Finding(ERROR, Check.LOG_MALFORMED_RECORD, rec.message, line=line)
                     if crash_line is None:
                         crash_line = finding
-                    findings.append(finding)
-                else:
+                        findings.append(finding)
+                    elif bad_lines <= MAX_BAD_LINE_FINDINGS:
+                        findings.append(finding)
+                elif bad_lines <= MAX_BAD_LINE_FINDINGS:
                     findings.append(Finding(ERROR, Check.LOG_PARSE_ERROR, rec.message, line=line))
                 continue
             n_records += 1
@@ -731,6 +735,14 @@ def _check(
                 root = _run_listwise(path, token, legacy, usage, ruleset)
                 break
 
+    if bad_lines > MAX_BAD_LINE_FINDINGS:
+        findings.append(
+            Finding(
+                ERROR,
+                Check.LOG_PARSE_ERROR,
+                f"... and {bad_lines - MAX_BAD_LINE_FINDINGS} more MLLOG lines that do not parse (not listed)",
+            )
+        )
     if facts is not None and bad_lines:
         facts.seed_error = facts.seed_error or "the log has MLLOG lines that do not parse"
     if crash_line is not None:

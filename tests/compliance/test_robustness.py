@@ -219,3 +219,13 @@ def test_json_loads_decides_like_the_standard_library(payload: str) -> None:
             return ("error", type(exc).__name__)
 
     assert outcome(logparse.json_loads) == outcome(json.loads)
+
+
+def test_findings_on_bad_lines_are_capped(tmp_path: Path) -> None:
+    path = tmp_path / "result_0.txt"
+    path.write_text(good_text() + ":::MLLOG {broken\n" * 5000)
+    report = check_file(path, *RULES)
+    parse = [f for f in report.findings if f.check == Check.LOG_PARSE_ERROR]
+    assert len(parse) == 101
+    assert "4900 more" in parse[-1].message
+    assert report.verdict == "fail"
