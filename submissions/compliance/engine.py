@@ -474,6 +474,10 @@ def check_file_facts(
     except MemoryError:
         report.findings = [Finding(ERROR, Check.LOG_UNREADABLE, "the file is too large to check")]
         report.official_crash = True
+    except Exception as exc:  # a bug of the engine: a failed check with the reason, never a crash
+        report.findings.append(
+            Finding(ERROR, Check.ENGINE_ERROR, f"the engine could not check this file: {type(exc).__name__}: {exc}")
+        )
     report.findings.sort(key=_finding_order)
     return report, facts
 

@@ -62,6 +62,8 @@ class Check:
     PACKAGE_POWER = "package.power"
     PACKAGE_SYMLINK = "package.symlink_outside"
     PACKAGE_CRASH = "package.crash"
+    # the engine itself failed (a bug): the check fails, with the reason
+    ENGINE_ERROR = "engine.error"
     # advisories: what the official tools let through
     ADVISORY_RUN_STOP_BEFORE_START = "advisory.run_stop_before_start"
     ADVISORY_RUN_STOP_STATUS = "advisory.run_stop_status"

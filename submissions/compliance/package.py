@@ -179,6 +179,8 @@ def check_package(
         _check_package(pkg, jobs, progress)
     except OSError as exc:  # the package vanished or is unreadable half way: never crash
         pkg.crash(f"cannot read the package: {exc}")
+    except Exception as exc:  # a bug of the engine: a failed check with the reason, never a crash
+        pkg.error(Check.ENGINE_ERROR, f"the engine could not check this package: {type(exc).__name__}: {exc}")
     return pkg.report
 
 
