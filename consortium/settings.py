@@ -14,9 +14,7 @@ from django.core.exceptions import ImproperlyConfigured
 BASE_DIR = Path(__file__).resolve().parent.parent
 # Under pytest the embedded database, broker and media live apart from a running demo's.
 TESTING = "pytest" in sys.modules
-VAR_DIR = Path(
-    environ.Env().str("PORTAL_VAR_DIR", default=str(BASE_DIR / "var" / ("test" if TESTING else "")))
-)
+VAR_DIR = Path(environ.Env().str("PORTAL_VAR_DIR", default=str(BASE_DIR / "var" / ("test" if TESTING else ""))))
 SHARED_DIR = BASE_DIR.parent / "shared"
 
 env = environ.Env()

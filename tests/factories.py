@@ -32,9 +32,7 @@ class UserFactory(factory.django.DjangoModelFactory):
         """Accounts are verified unless verified=False: allauth refuses unverified logins."""
         if create:
             self.save()
-            EmailAddress.objects.create(
-                user=self, email=self.email, verified=extracted is not False, primary=True
-            )
+            EmailAddress.objects.create(user=self, email=self.email, verified=extracted is not False, primary=True)
 
 
 class TierFactory(factory.django.DjangoModelFactory):

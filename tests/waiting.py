@@ -7,9 +7,7 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
-def wait_for(
-    condition: Callable[[], T], *, timeout: float = 30.0, interval: float = 0.1, what: str = ""
-) -> T:
+def wait_for(condition: Callable[[], T], *, timeout: float = 30.0, interval: float = 0.1, what: str = "") -> T:
     """Polls `condition` until it returns something truthy; fails the test at the deadline."""
     deadline = time.monotonic() + timeout
     while True:

@@ -21,9 +21,7 @@ class AuditEvent(models.Model):
     )
     # The actor's email at the time: the log stays readable after the account is gone.
     actor_label = models.CharField(max_length=254, blank=True)
-    action = models.CharField(
-        max_length=80, db_index=True, help_text="<area>.<verb>, e.g. roster.role_granted"
-    )
+    action = models.CharField(max_length=80, db_index=True, help_text="<area>.<verb>, e.g. roster.role_granted")
     target_type = models.CharField(max_length=80, blank=True, db_index=True, help_text="app_label.model")
     target_id = models.CharField(max_length=64, blank=True, db_index=True)
     target_label = models.CharField(max_length=255, blank=True)

@@ -68,15 +68,9 @@ def organisation_rows() -> list[dict[str, str]]:
         return list(csv.DictReader(fh))
 
 
-def _membership_for(
-    index: int, founding: bool, kind: str, today: dt.date
-) -> tuple[str, dt.date, dt.date | None, str]:
+def _membership_for(index: int, founding: bool, kind: str, today: dt.date) -> tuple[str, dt.date, dt.date | None, str]:
     """Deterministic variety so the directory shows every status."""
-    tier = (
-        "founding"
-        if founding
-        else ("academic" if kind == "academic" else ("general" if index % 5 else "affiliate"))
-    )
+    tier = "founding" if founding else ("academic" if kind == "academic" else ("general" if index % 5 else "affiliate"))
     start = dt.date(2020, 12, 3) if founding else dt.date(2021 + index % 4, 1 + index % 12, 1)
     end: dt.date | None = dt.date(today.year + 1, 12, 31)
     override = ""
@@ -149,9 +143,7 @@ def seed_demo_logins(*, log=print) -> None:
             user = User.objects.create_user(email=email, password=DEMO_PASSWORD)
         user.is_staff, user.is_superuser = staff, superuser
         user.save(update_fields=["is_staff", "is_superuser"])
-        EmailAddress.objects.update_or_create(
-            user=user, email=email, defaults={"verified": True, "primary": True}
-        )
+        EmailAddress.objects.update_or_create(user=user, email=email, defaults={"verified": True, "primary": True})
         org = Organisation.objects.get(slug=org_slug) if org_slug else None
         person, _ = Person.objects.get_or_create(user=user)
         person.full_name, person.is_demo = name, True

@@ -22,8 +22,7 @@ class ProfileForm(forms.Form):
         handle = self.cleaned_data["github_handle"].strip().lstrip("@")
         if handle and not GITHUB_HANDLE.match(handle):
             raise forms.ValidationError(
-                "A GitHub handle has up to 39 letters, digits or single hyphens, "
-                "and does not start with a hyphen."
+                "A GitHub handle has up to 39 letters, digits or single hyphens, and does not start with a hyphen."
             )
         return handle
 
@@ -60,7 +59,5 @@ class DirectoryFilterForm(forms.Form):
 
     def __init__(self, *args, countries: list[str], **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["tier"].choices = [("", "Any tier")] + [
-            (t.slug, str(t)) for t in MembershipTier.objects.all()
-        ]
+        self.fields["tier"].choices = [("", "Any tier")] + [(t.slug, str(t)) for t in MembershipTier.objects.all()]
         self.fields["country"].choices = [("", "Any country")] + [(c, c) for c in countries]

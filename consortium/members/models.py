@@ -39,9 +39,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     email = models.EmailField(unique=True)
     is_active = models.BooleanField(default=True)
-    is_staff = models.BooleanField(
-        default=False, help_text="May log into the admin (staff and dataset admins)"
-    )
+    is_staff = models.BooleanField(default=False, help_text="May log into the admin (staff and dataset admins)")
     date_joined = models.DateTimeField(default=timezone.now)
 
     objects = UserManager()
@@ -250,9 +248,7 @@ class OrganisationRole(models.Model):
     class Meta:
         ordering = ["organisation", "role"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["person", "organisation", "role"], name="one_role_grant_per_person"
-            )
+            models.UniqueConstraint(fields=["person", "organisation", "role"], name="one_role_grant_per_person")
         ]
 
     def __str__(self) -> str:
@@ -273,9 +269,7 @@ class Invitation(models.Model):
     roles = models.JSONField(default=list, blank=True, help_text="Roles granted on acceptance")
     # Only a SHA-256 of the token is stored; the token itself is in the emailed link.
     token_hash = models.CharField(max_length=64, unique=True)
-    invited_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
     outside_domains = models.BooleanField(default=False, help_text="Confirmed although outside the domains")

@@ -66,10 +66,7 @@ def organisation_directory(
 
 def directory_countries() -> list[str]:
     return list(
-        Organisation.objects.exclude(country="")
-        .order_by("country")
-        .values_list("country", flat=True)
-        .distinct()
+        Organisation.objects.exclude(country="").order_by("country").values_list("country", flat=True).distinct()
     )
 
 
@@ -99,9 +96,9 @@ def organisation_people(organisation: Organisation) -> QuerySet[Person]:
 
 
 def organisation_pending_people(organisation: Organisation) -> QuerySet[Person]:
-    return Person.objects.filter(
-        organisation=organisation, affiliation=Person.Affiliation.PENDING
-    ).select_related("user")
+    return Person.objects.filter(organisation=organisation, affiliation=Person.Affiliation.PENDING).select_related(
+        "user"
+    )
 
 
 def organisation_invitations(organisation: Organisation) -> QuerySet[Invitation]:

@@ -132,8 +132,7 @@ def person_remove_from_organisation(
     is_primary = person.roles.filter(organisation=organisation, role=Role.PRIMARY_CONTACT).exists()
     if is_primary and _primary_contact_count(organisation) <= 1:
         raise ValidationError(
-            f"{person} is the last primary contact of {organisation}. "
-            "Make someone else primary contact first."
+            f"{person} is the last primary contact of {organisation}. Make someone else primary contact first."
         )
     removed_roles = list(person.roles.filter(organisation=organisation).values_list("role", flat=True))
     person.roles.filter(organisation=organisation).delete()
@@ -174,9 +173,7 @@ def role_grant(
     _require_roster_manager(actor, organisation)
     person = Person.objects.select_for_update().get(pk=person.pk)
     if person.organisation_id != organisation.pk or not person.is_approved_member:
-        raise ValidationError(
-            f"{person} is not an approved member of {organisation}; roles are held only there."
-        )
+        raise ValidationError(f"{person} is not an approved member of {organisation}; roles are held only there.")
     grant, created = OrganisationRole.objects.get_or_create(
         person=person, organisation=organisation, role=role, defaults={"granted_by": actor}
     )
@@ -251,9 +248,7 @@ def invitation_create(
         organisation=organisation, email__iexact=email, accepted_at=None, revoked_at=None, expires_at__gt=now
     )
     if pending.exists():
-        raise ValidationError(
-            {"email": f"{email} already has a pending invitation; revoke it to send a new one."}
-        )
+        raise ValidationError({"email": f"{email} already has a pending invitation; revoke it to send a new one."})
     token = secrets.token_urlsafe(32)
     invitation = Invitation.objects.create(
         organisation=organisation,
@@ -273,9 +268,7 @@ def invitation_create(
         data={"email": email, "roles": invitation.roles, "outside_domains": outside},
     )
     link = settings.SITE_URL.rstrip("/") + reverse("members:invitation", kwargs={"token": token})
-    body = render_to_string(
-        "members/email/invitation.txt", {"invitation": invitation, "link": link, "inviter": actor}
-    )
+    body = render_to_string("members/email/invitation.txt", {"invitation": invitation, "link": link, "inviter": actor})
     transaction.on_commit(
         lambda: send_mail(
             f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}Invitation to join {organisation}",
@@ -316,13 +309,9 @@ def invitation_accept(*, token: str, user: Any, ip_address: str | None = None) -
         raise ValidationError("This invitation link is not valid. Ask for a new invitation.")
     state = invitation.state
     if state == Invitation.State.REVOKED:
-        raise ValidationError(
-            "This invitation was revoked. Ask the organisation's primary contact for a new one."
-        )
+        raise ValidationError("This invitation was revoked. Ask the organisation's primary contact for a new one.")
     if state == Invitation.State.EXPIRED:
-        raise ValidationError(
-            "This invitation has expired. Ask the organisation's primary contact for a new one."
-        )
+        raise ValidationError("This invitation has expired. Ask the organisation's primary contact for a new one.")
     if state == Invitation.State.ACCEPTED:
         raise ValidationError("This invitation was already accepted.")
     if user.email.lower() != invitation.email.lower():
@@ -334,8 +323,7 @@ def invitation_accept(*, token: str, user: Any, ip_address: str | None = None) -
     organisation = invitation.organisation
     if person.organisation_id not in (None, organisation.pk):
         raise ValidationError(
-            f"You belong to {person.organisation}. Ask its primary contact to remove you before joining "
-            f"{organisation}."
+            f"You belong to {person.organisation}. Ask its primary contact to remove you before joining {organisation}."
         )
     person.organisation = organisation
     person.affiliation = Person.Affiliation.APPROVED

@@ -127,9 +127,7 @@ def person_approve(request: HttpRequest, org: Organisation, person_id: int) -> H
     return _roster_action(
         request,
         org,
-        lambda: services.person_approve(
-            person=person, actor=request.user, ip_address=client_address(request)
-        ),
+        lambda: services.person_approve(person=person, actor=request.user, ip_address=client_address(request)),
         f"{person} is now a member of {org}.",
     )
 

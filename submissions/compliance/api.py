@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -73,7 +74,7 @@ def check_paths(
     for p in paths:
         if is_package(p):
             report.packages.append(check_package(p, usage, ruleset, jobs=jobs, progress=progress))
-    if jobs > 1 and len(files) > 1:
+    if jobs > 1 and len(files) > 1 and not multiprocessing.current_process().daemon:
         with ProcessPoolExecutor(min(jobs, len(files)), mp_context=mp_context()) as pool:
             report.files = list(pool.map(_file_job, [(f, usage, ruleset) for f in files], chunksize=8))
     else:

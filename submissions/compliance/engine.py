@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -465,6 +466,10 @@ def check_file_facts(
 ) -> tuple[FileReport, FileFacts | None]:
     report = FileReport(path=display_path if display_path is not None else os.fspath(path))
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):  # a folder, a FIFO (would block), a device
+            report.findings.append(Finding(ERROR, Check.LOG_UNREADABLE, "not a regular file"))
+            report.official_crash = True
+            return report, facts
         _check(Path(path), usage, ruleset, report, expected_org, facts)
     except OSError as exc:
         report.findings = [

@@ -6,241 +6,459 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('members', '0001_initial'),
-        ('workinggroups', '0001_initial'),
+        ("members", "0001_initial"),
+        ("workinggroups", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='WorkerPing',
+            name="WorkerPing",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('marker', models.CharField(max_length=100, unique=True)),
-                ('hostname', models.CharField(blank=True, max_length=255)),
-                ('at', models.DateTimeField(auto_now_add=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("marker", models.CharField(max_length=100, unique=True)),
+                ("hostname", models.CharField(blank=True, max_length=255)),
+                ("at", models.DateTimeField(auto_now_add=True)),
             ],
         ),
         migrations.CreateModel(
-            name='WorkerPool',
+            name="WorkerPool",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=80, unique=True)),
-                ('queue', models.SlugField(help_text='Celery queue: workers start with -Q <queue>', max_length=80, unique=True)),
-                ('description', models.TextField(blank=True, help_text='The hardware class, e.g. 8 vCPU, 32 GB')),
-                ('check_kinds', models.JSONField(blank=True, default=list, help_text='Check kinds this pool runs')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=80, unique=True)),
+                (
+                    "queue",
+                    models.SlugField(
+                        help_text="Celery queue: workers start with -Q <queue>", max_length=80, unique=True
+                    ),
+                ),
+                ("description", models.TextField(blank=True, help_text="The hardware class, e.g. 8 vCPU, 32 GB")),
+                ("check_kinds", models.JSONField(blank=True, default=list, help_text="Check kinds this pool runs")),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='ApiToken',
+            name="ApiToken",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100)),
-                ('prefix', models.CharField(help_text='The first characters, to recognise a token', max_length=12)),
-                ('token_hash', models.CharField(max_length=64, unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('last_used_at', models.DateTimeField(blank=True, null=True)),
-                ('revoked_at', models.DateTimeField(blank=True, null=True)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='api_tokens', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=100)),
+                ("prefix", models.CharField(help_text="The first characters, to recognise a token", max_length=12)),
+                ("token_hash", models.CharField(max_length=64, unique=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("last_used_at", models.DateTimeField(blank=True, null=True)),
+                ("revoked_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="api_tokens",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='Submission',
+            name="Submission",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('division', models.CharField(choices=[('closed', 'Closed'), ('open', 'Open')], max_length=10)),
-                ('category', models.CharField(choices=[('available', 'Available on-premise'), ('cloud', 'Available cloud'), ('preview', 'Preview'), ('rdi', 'Research, development or internal')], max_length=10)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='submissions', to='members.organisation')),
-                ('round', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='submissions', to='workinggroups.round')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("division", models.CharField(choices=[("closed", "Closed"), ("open", "Open")], max_length=10)),
+                (
+                    "category",
+                    models.CharField(
+                        choices=[
+                            ("available", "Available on-premise"),
+                            ("cloud", "Available cloud"),
+                            ("preview", "Preview"),
+                            ("rdi", "Research, development or internal"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="submissions",
+                        to="members.organisation",
+                    ),
+                ),
+                (
+                    "round",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="submissions",
+                        to="workinggroups.round",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['round', 'organisation__name', 'division'],
+                "ordering": ["round", "organisation__name", "division"],
             },
         ),
         migrations.CreateModel(
-            name='FixWindow',
+            name="FixWindow",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('opens_at', models.DateTimeField()),
-                ('closes_at', models.DateTimeField()),
-                ('reason', models.TextField()),
-                ('opened_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('submission', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='fix_windows', to='submissions.submission')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("opens_at", models.DateTimeField()),
+                ("closes_at", models.DateTimeField()),
+                ("reason", models.TextField()),
+                (
+                    "opened_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "submission",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="fix_windows",
+                        to="submissions.submission",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-opens_at'],
+                "ordering": ["-opens_at"],
             },
         ),
         migrations.CreateModel(
-            name='SubmissionVersion',
+            name="SubmissionVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveIntegerField()),
-                ('sha256', models.CharField(db_index=True, max_length=64)),
-                ('size', models.BigIntegerField()),
-                ('original_name', models.CharField(max_length=255)),
-                ('uploaded_at', models.DateTimeField()),
-                ('source', models.CharField(choices=[('web', 'Browser'), ('api', 'API'), ('seed', 'Demo data')], max_length=10)),
-                ('in_time', models.BooleanField()),
-                ('state', models.CharField(choices=[('received', 'Received'), ('unpacked', 'Unpacked'), ('rejected', 'Rejected')], default='received', max_length=10)),
-                ('verdict', models.CharField(choices=[('pending', 'Checks running'), ('passed', 'Passed'), ('failed', 'Failed'), ('errored', 'Could not be checked')], default='pending', max_length=10)),
-                ('engine_verdict', models.CharField(blank=True, max_length=10)),
-                ('official_verdict', models.CharField(blank=True, max_length=10)),
-                ('disagreement', models.BooleanField(default=False, help_text='Engine and official verifier disagree')),
-                ('checks_finished_at', models.DateTimeField(blank=True, null=True)),
-                ('submission', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='versions', to='submissions.submission')),
-                ('uploaded_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("number", models.PositiveIntegerField()),
+                ("sha256", models.CharField(db_index=True, max_length=64)),
+                ("size", models.BigIntegerField()),
+                ("original_name", models.CharField(max_length=255)),
+                ("uploaded_at", models.DateTimeField()),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[("web", "Browser"), ("api", "API"), ("seed", "Demo data")], max_length=10
+                    ),
+                ),
+                ("in_time", models.BooleanField()),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[("received", "Received"), ("unpacked", "Unpacked"), ("rejected", "Rejected")],
+                        default="received",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "verdict",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Checks running"),
+                            ("passed", "Passed"),
+                            ("failed", "Failed"),
+                            ("errored", "Could not be checked"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                    ),
+                ),
+                ("engine_verdict", models.CharField(blank=True, max_length=10)),
+                ("official_verdict", models.CharField(blank=True, max_length=10)),
+                ("disagreement", models.BooleanField(default=False, help_text="Engine and official verifier disagree")),
+                ("checks_finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "submission",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="versions",
+                        to="submissions.submission",
+                    ),
+                ),
+                (
+                    "uploaded_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['submission', '-number'],
+                "ordering": ["submission", "-number"],
             },
         ),
         migrations.CreateModel(
-            name='Score',
+            name="Score",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('system', models.CharField(max_length=200)),
-                ('benchmark', models.CharField(max_length=100)),
-                ('minutes', models.FloatField()),
-                ('version', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='scores', to='submissions.submissionversion')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("system", models.CharField(max_length=200)),
+                ("benchmark", models.CharField(max_length=100)),
+                ("minutes", models.FloatField()),
+                (
+                    "version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="scores",
+                        to="submissions.submissionversion",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['version', 'benchmark', 'system'],
+                "ordering": ["version", "benchmark", "system"],
             },
         ),
         migrations.CreateModel(
-            name='Notice',
+            name="Notice",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(max_length=40)),
-                ('recipient', models.EmailField(max_length=254)),
-                ('sent_at', models.DateTimeField(auto_now_add=True)),
-                ('version', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notices', to='submissions.submissionversion')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("kind", models.CharField(max_length=40)),
+                ("recipient", models.EmailField(max_length=254)),
+                ("sent_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="notices",
+                        to="submissions.submissionversion",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='UploadLimit',
+            name="UploadLimit",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('per_day', models.PositiveIntegerField()),
-                ('organisation', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, to='members.organisation')),
-                ('round', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='upload_limits', to='workinggroups.round')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("per_day", models.PositiveIntegerField()),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, to="members.organisation"
+                    ),
+                ),
+                (
+                    "round",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="upload_limits",
+                        to="workinggroups.round",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Worker',
+            name="Worker",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('hostname', models.CharField(help_text='Celery node name, e.g. celery@host', max_length=255, unique=True)),
-                ('queues', models.JSONField(blank=True, default=list)),
-                ('facts', models.JSONField(blank=True, default=dict, help_text='CPU, memory, GPUs, Python and packages')),
-                ('started_at', models.DateTimeField()),
-                ('last_heartbeat', models.DateTimeField(db_index=True)),
-                ('stopped_at', models.DateTimeField(blank=True, null=True)),
-                ('pool', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='workers', to='submissions.workerpool')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "hostname",
+                    models.CharField(help_text="Celery node name, e.g. celery@host", max_length=255, unique=True),
+                ),
+                ("queues", models.JSONField(blank=True, default=list)),
+                (
+                    "facts",
+                    models.JSONField(blank=True, default=dict, help_text="CPU, memory, GPUs, Python and packages"),
+                ),
+                ("started_at", models.DateTimeField()),
+                ("last_heartbeat", models.DateTimeField(db_index=True)),
+                ("stopped_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "pool",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="workers",
+                        to="submissions.workerpool",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['hostname'],
+                "ordering": ["hostname"],
             },
         ),
         migrations.CreateModel(
-            name='CheckRun',
+            name="CheckRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('unpack', 'Unpack'), ('system_descriptions', 'System descriptions'), ('result_files', 'Result files'), ('package_rules', 'Package rules'), ('official_verifier', 'Official verifier'), ('scores', 'Scores')], max_length=30)),
-                ('state', models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('passed', 'Passed'), ('failed', 'Failed'), ('errored', 'Errored'), ('cancelled', 'Cancelled')], db_index=True, default='queued', max_length=10)),
-                ('attempt', models.PositiveSmallIntegerField(default=1)),
-                ('progress_done', models.PositiveIntegerField(default=0)),
-                ('progress_total', models.PositiveIntegerField(default=0)),
-                ('queued_at', models.DateTimeField()),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('heartbeat_at', models.DateTimeField(blank=True, null=True)),
-                ('worker', models.CharField(blank=True, max_length=255)),
-                ('message', models.TextField(blank=True)),
-                ('cancel_requested', models.BooleanField(default=False)),
-                ('version', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='check_runs', to='submissions.submissionversion')),
-                ('pool', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='submissions.workerpool')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("unpack", "Unpack"),
+                            ("system_descriptions", "System descriptions"),
+                            ("result_files", "Result files"),
+                            ("package_rules", "Package rules"),
+                            ("official_verifier", "Official verifier"),
+                            ("scores", "Scores"),
+                        ],
+                        max_length=30,
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("running", "Running"),
+                            ("passed", "Passed"),
+                            ("failed", "Failed"),
+                            ("errored", "Errored"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        db_index=True,
+                        default="queued",
+                        max_length=10,
+                    ),
+                ),
+                ("attempt", models.PositiveSmallIntegerField(default=1)),
+                ("progress_done", models.PositiveIntegerField(default=0)),
+                ("progress_total", models.PositiveIntegerField(default=0)),
+                ("queued_at", models.DateTimeField()),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("heartbeat_at", models.DateTimeField(blank=True, null=True)),
+                ("worker", models.CharField(blank=True, max_length=255)),
+                ("message", models.TextField(blank=True)),
+                ("cancel_requested", models.BooleanField(default=False)),
+                (
+                    "version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="check_runs",
+                        to="submissions.submissionversion",
+                    ),
+                ),
+                (
+                    "pool",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="submissions.workerpool",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['version', 'id'],
+                "ordering": ["version", "id"],
             },
         ),
         migrations.CreateModel(
-            name='CheckAttempt',
+            name="CheckAttempt",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveSmallIntegerField()),
-                ('worker', models.CharField(blank=True, max_length=255)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('outcome', models.CharField(blank=True, max_length=10)),
-                ('message', models.TextField(blank=True)),
-                ('requested_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('run', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attempts', to='submissions.checkrun')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("number", models.PositiveSmallIntegerField()),
+                ("worker", models.CharField(blank=True, max_length=255)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("outcome", models.CharField(blank=True, max_length=10)),
+                ("message", models.TextField(blank=True)),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "run",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="attempts", to="submissions.checkrun"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['run', 'number'],
-                'constraints': [models.UniqueConstraint(fields=('run', 'number'), name='attempt_numbers_unique')],
+                "ordering": ["run", "number"],
+                "constraints": [models.UniqueConstraint(fields=("run", "number"), name="attempt_numbers_unique")],
             },
         ),
         migrations.CreateModel(
-            name='Finding',
+            name="Finding",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('attempt', models.PositiveSmallIntegerField(default=1, help_text='Findings of earlier attempts stay as history')),
-                ('severity', models.CharField(choices=[('error', 'Error'), ('warning', 'Warning'), ('advisory', 'Advisory')], max_length=10)),
-                ('check_id', models.CharField(help_text='Stable id of the rule', max_length=80)),
-                ('key', models.CharField(blank=True, max_length=120, null=True)),
-                ('path', models.CharField(blank=True, help_text='File inside the package, if any', max_length=500)),
-                ('line', models.PositiveIntegerField(blank=True, null=True)),
-                ('message', models.TextField()),
-                ('excerpt', models.TextField(blank=True, help_text='The offending log line, shortened')),
-                ('run', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='findings', to='submissions.checkrun')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "attempt",
+                    models.PositiveSmallIntegerField(
+                        default=1, help_text="Findings of earlier attempts stay as history"
+                    ),
+                ),
+                (
+                    "severity",
+                    models.CharField(
+                        choices=[("error", "Error"), ("warning", "Warning"), ("advisory", "Advisory")], max_length=10
+                    ),
+                ),
+                ("check_id", models.CharField(help_text="Stable id of the rule", max_length=80)),
+                ("key", models.CharField(blank=True, max_length=120, null=True)),
+                ("path", models.CharField(blank=True, help_text="File inside the package, if any", max_length=500)),
+                ("line", models.PositiveIntegerField(blank=True, null=True)),
+                ("message", models.TextField()),
+                ("excerpt", models.TextField(blank=True, help_text="The offending log line, shortened")),
+                (
+                    "run",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="findings", to="submissions.checkrun"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['run', 'path', 'line', 'id'],
-                'indexes': [models.Index(fields=['run', 'severity'], name='submissions_run_id_f1cac7_idx')],
+                "ordering": ["run", "path", "line", "id"],
+                "indexes": [models.Index(fields=["run", "severity"], name="submissions_run_id_f1cac7_idx")],
             },
         ),
         migrations.AddConstraint(
-            model_name='submission',
-            constraint=models.UniqueConstraint(fields=('round', 'organisation', 'division'), name='one_submission_per_division'),
+            model_name="submission",
+            constraint=models.UniqueConstraint(
+                fields=("round", "organisation", "division"), name="one_submission_per_division"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='fixwindow',
-            constraint=models.CheckConstraint(condition=models.Q(('closes_at__gt', models.F('opens_at'))), name='fix_window_order'),
+            model_name="fixwindow",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("closes_at__gt", models.F("opens_at"))), name="fix_window_order"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='submissionversion',
-            constraint=models.UniqueConstraint(fields=('submission', 'number'), name='version_numbers_unique'),
+            model_name="submissionversion",
+            constraint=models.UniqueConstraint(fields=("submission", "number"), name="version_numbers_unique"),
         ),
         migrations.AddConstraint(
-            model_name='score',
-            constraint=models.UniqueConstraint(fields=('version', 'system', 'benchmark'), name='one_score_per_system_benchmark'),
+            model_name="score",
+            constraint=models.UniqueConstraint(
+                fields=("version", "system", "benchmark"), name="one_score_per_system_benchmark"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='notice',
-            constraint=models.UniqueConstraint(fields=('version', 'kind', 'recipient'), name='one_notice_each'),
+            model_name="notice",
+            constraint=models.UniqueConstraint(fields=("version", "kind", "recipient"), name="one_notice_each"),
         ),
         migrations.AddConstraint(
-            model_name='uploadlimit',
-            constraint=models.UniqueConstraint(fields=('round', 'organisation'), name='one_upload_limit_per_round_org'),
+            model_name="uploadlimit",
+            constraint=models.UniqueConstraint(fields=("round", "organisation"), name="one_upload_limit_per_round_org"),
         ),
         migrations.AddConstraint(
-            model_name='checkrun',
-            constraint=models.UniqueConstraint(fields=('version', 'kind'), name='one_run_per_kind_per_version'),
+            model_name="checkrun",
+            constraint=models.UniqueConstraint(fields=("version", "kind"), name="one_run_per_kind_per_version"),
         ),
     ]

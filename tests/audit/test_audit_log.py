@@ -26,13 +26,9 @@ def test_events_cannot_be_changed_or_deleted(roles):
 
 def test_staff_exports_filtered_log_as_csv(roles):
     colleague = member_of(roles.org)
-    role_grant(
-        person=colleague, organisation=roles.org, role=OrganisationRole.Role.SUBMITTER, actor=roles.primary
-    )
+    role_grant(person=colleague, organisation=roles.org, role=OrganisationRole.Role.SUBMITTER, actor=roles.primary)
     audit_record(actor=None, action="other.thing")
-    response = roles.client("staff").get(
-        "/admin/audit/auditevent/", {"action": "roster.role_granted", "export": "csv"}
-    )
+    response = roles.client("staff").get("/admin/audit/auditevent/", {"action": "roster.role_granted", "export": "csv"})
     assert response.status_code == 200 and response["Content-Type"] == "text/csv"
     body = b"".join(response.streaming_content).decode()
     lines = body.strip().splitlines()

@@ -229,3 +229,12 @@ def test_findings_on_bad_lines_are_capped(tmp_path: Path) -> None:
     assert len(parse) == 101
     assert "4900 more" in parse[-1].message
     assert report.verdict == "fail"
+
+
+def test_a_fifo_is_not_opened(tmp_path: Path) -> None:
+    import os
+
+    fifo = tmp_path / "result_0.txt"
+    os.mkfifo(fifo)
+    report = check_file(fifo, *RULES)  # opening it would block forever
+    assert report.verdict == "fail" and report.findings[0].check == Check.LOG_UNREADABLE

@@ -19,9 +19,7 @@ def test_invitation_outside_domains_shows_error_and_keeps_input(roles):
     assert not Invitation.objects.exists()
 
 
-def test_invitation_outside_domains_with_confirmation_is_sent(
-    roles, mailoutbox, django_capture_on_commit_callbacks
-):
+def test_invitation_outside_domains_with_confirmation_is_sent(roles, mailoutbox, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         response = roles.client("primary").post(
             "/members/organisations/acme/roster/",
@@ -77,9 +75,7 @@ def test_bad_github_handle_is_refused_and_name_kept(roles):
 
 
 def test_profile_saves(roles):
-    response = roles.client("member").post(
-        "/members/profile/", {"full_name": "Mel", "github_handle": "@mel-m"}
-    )
+    response = roles.client("member").post("/members/profile/", {"full_name": "Mel", "github_handle": "@mel-m"})
     assert response.status_code == 302
     person = Person.objects.get(user=roles.member)
     assert (person.full_name, person.github_handle) == ("Mel", "mel-m")

@@ -118,15 +118,11 @@ def test_inviting_an_existing_member_is_refused(org, primary):
     [("revoked", "was revoked"), ("expired", "has expired"), ("accepted", "already accepted")],
 )
 def test_unusable_invitation_links_are_refused(org, primary, state, message):
-    invitation, token = services.invitation_create(
-        organisation=org, email="c@acme.test", roles=[], actor=primary.user
-    )
+    invitation, token = services.invitation_create(organisation=org, email="c@acme.test", roles=[], actor=primary.user)
     if state == "revoked":
         services.invitation_revoke(invitation=invitation, actor=primary.user)
     elif state == "expired":
-        Invitation.objects.filter(pk=invitation.pk).update(
-            expires_at=timezone.now() - dt.timedelta(minutes=1)
-        )
+        Invitation.objects.filter(pk=invitation.pk).update(expires_at=timezone.now() - dt.timedelta(minutes=1))
     else:
         services.invitation_accept(token=token, user=UserFactory(email="c@acme.test"))
     user = UserFactory(email="c2@acme.test") if state == "accepted" else UserFactory(email="c@acme.test")
@@ -190,6 +186,4 @@ def test_staff_admin_manages_any_roster(org, primary):
     colleague = member_of(org)
     services.role_grant(person=colleague, organisation=org, role=Role.PRIMARY_CONTACT, actor=staff)
     services.role_revoke(person=primary, organisation=org, role=Role.PRIMARY_CONTACT, actor=staff)
-    assert list(org.roles.filter(role=Role.PRIMARY_CONTACT).values_list("person", flat=True)) == [
-        colleague.pk
-    ]
+    assert list(org.roles.filter(role=Role.PRIMARY_CONTACT).values_list("person", flat=True)) == [colleague.pk]

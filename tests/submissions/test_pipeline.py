@@ -267,7 +267,9 @@ def test_real_package_passes_with_scores_and_agrees_with_official(mlperf_dir, ro
     assert results.progress_total == results.progress_done > 0
 
 
-def test_uploader_and_chairs_are_told_once(round_, org, submitter, tmp_path, mailoutbox, django_capture_on_commit_callbacks):
+def test_uploader_and_chairs_are_told_once(
+    round_, org, submitter, tmp_path, mailoutbox, django_capture_on_commit_callbacks
+):
     from tests.submissions.factories import make_chair
 
     chair = submitter_of(OrganisationFactory(), "chair@x.test")

@@ -14,17 +14,13 @@ class Migration(migrations.Migration):
             fields=[
                 (
                     "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
+                    models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID"),
                 ),
                 ("at", models.DateTimeField(auto_now_add=True, db_index=True)),
                 ("actor_label", models.CharField(blank=True, max_length=254)),
                 (
                     "action",
-                    models.CharField(
-                        db_index=True, help_text="<area>.<verb>, e.g. roster.role_granted", max_length=80
-                    ),
+                    models.CharField(db_index=True, help_text="<area>.<verb>, e.g. roster.role_granted", max_length=80),
                 ),
                 (
                     "target_type",
