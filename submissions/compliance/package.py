@@ -423,7 +423,8 @@ def _check_files(
     ]
     results: dict[str, tuple[FileReport, FileFacts]] = {}
     total = len(args)
-    if jobs > 1 and total > 1:
+    # a daemonic process (a Celery prefork worker) may not start processes: check in process
+    if jobs > 1 and total > 1 and not multiprocessing.current_process().daemon:
         with ProcessPoolExecutor(max_workers=min(jobs, total), mp_context=mp_context()) as pool:
             for i, (a, res) in enumerate(zip(args, pool.map(_check_one, args, chunksize=4), strict=True), 1):
                 results[a[0]] = res

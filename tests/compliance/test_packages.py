@@ -221,3 +221,11 @@ def test_system_descriptions_alone(pkg: Path) -> None:
     found = check_systems(pkg, "training", "5.1.0")
     assert {f.check for f in found} == {Check.SYSTEM_STATUS, Check.SYSTEM_MISSING_FIELD}
     assert {f.check for f in found} <= checks(check_package(pkg, "training", "5.1.0"))
+
+
+def test_jobs_in_a_daemonic_process_check_in_process(pkg: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import multiprocessing
+
+    monkeypatch.setattr(multiprocessing.current_process(), "_config", {"daemon": True})
+    report = check_package(pkg, "training", "5.1.0", jobs=2)  # would raise in a Celery worker
+    assert report.verdict == "pass"
