@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
+from consortium.portal.markdown import render_markdown
 from tests.workinggroups.factories import JoinRequestFactory, MeetingSeriesFactory, round_with_phases
 from workinggroups.models import (
     CalendarFeed,
@@ -18,7 +19,6 @@ from workinggroups.models import (
     SentReminder,
     WorkingGroup,
 )
-from workinggroups.rendering import render_markdown
 
 pytestmark = pytest.mark.django_db
 MODELS = [

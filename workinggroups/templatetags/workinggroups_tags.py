@@ -4,8 +4,8 @@ import datetime as dt
 
 from django import template
 
+from consortium.portal.markdown import render_markdown
 from workinggroups import schedules
-from workinggroups.rendering import render_markdown
 
 register = template.Library()
 

@@ -1,18 +1,16 @@
 """Template helpers for dataset pages: safe Markdown and sizes."""
 
-import markdown as md
-import nh3
 from django import template
-from django.utils.safestring import mark_safe
+
+from consortium.portal import markdown
 
 register = template.Library()
 
 
 @register.filter
 def render_markdown(text: str) -> str:
-    """Markdown to HTML, cleaned by nh3 (no scripts, no event handlers, safe links)."""
-    html = md.markdown(text or "", extensions=["extra", "sane_lists"], output_format="html")
-    return mark_safe(nh3.clean(html, link_rel="noopener noreferrer nofollow"))  # noqa: S308
+    """Markdown to safe HTML: the portal's one renderer (consortium/portal/markdown.py)."""
+    return markdown.render_markdown(text)
 
 
 @register.filter

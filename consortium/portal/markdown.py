@@ -1,5 +1,6 @@
-"""Markdown for charters, agendas and minutes, rendered safely: Markdown → HTML → nh3 (allow-list
-sanitiser), so raw HTML, scripts, event handlers and javascript: links never reach the page."""
+"""Markdown written by people (charters, agendas, minutes, dataset descriptions), rendered safely:
+Markdown → HTML → nh3 (allow-list sanitiser), so raw HTML, scripts, event handlers and javascript:
+links never reach the page. One renderer for every app."""
 
 import markdown as markdown_lib
 import nh3
