@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -125,8 +126,13 @@ def scores_check(root: Path, usage: str, ruleset: str) -> CheckOutcome:
     return CheckOutcome("passed", [], message=f"{len(scores)} scores", scores=scores)
 
 
-def official_check(root: Path, usage: str, ruleset: str, *, timeout: float) -> CheckOutcome:
-    """The pinned official package checker, on a scratch copy (it writes into what it checks)."""
+def official_check(
+    root: Path, usage: str, ruleset: str, *, timeout: float, tick: Callable[[], None] | None = None
+) -> CheckOutcome:
+    """The pinned official package checker, on a scratch copy (it writes into what it checks).
+
+    `tick` is called about once a second while it runs (the run's heartbeat); when it raises (the
+    check was cancelled), the checker process is killed and the exception goes on."""
     with tempfile.TemporaryDirectory(prefix="official-") as tmp:
         copy = Path(tmp) / root.name
         shutil.copytree(root, copy, symlinks=True)
@@ -134,12 +140,29 @@ def official_check(root: Path, usage: str, ruleset: str, *, timeout: float) -> C
         log = Path(tmp) / "package_checker.log"
         cmd = [sys.executable, "-m", "mlperf_logging.package_checker", str(copy), usage, ruleset,
                "--log_output", str(log)]  # fmt: skip
-        try:
-            proc = subprocess.run(cmd, cwd=tmp, capture_output=True, text=True, timeout=timeout,
-                                  env={**os.environ, "PYTHONWARNINGS": "ignore"})  # fmt: skip
-        except subprocess.TimeoutExpired:
-            message = f"The official checker did not finish within {timeout:.0f} s."
-            return CheckOutcome("errored", message=message, verdict="timeout")
+        stderr_path = Path(tmp) / "stderr.txt"
+        with stderr_path.open("w") as err:
+            proc = subprocess.Popen(cmd, cwd=tmp, stdout=subprocess.DEVNULL, stderr=err,
+                                    env={**os.environ, "PYTHONWARNINGS": "ignore"})  # fmt: skip
+            deadline = time.monotonic() + timeout
+            try:
+                while True:
+                    try:
+                        proc.wait(timeout=1)
+                        break
+                    except subprocess.TimeoutExpired:
+                        if time.monotonic() > deadline:
+                            proc.kill()
+                            proc.wait()
+                            message = f"The official checker did not finish within {timeout:.0f} s."
+                            return CheckOutcome("errored", message=message, verdict="timeout")
+                        if tick is not None:
+                            tick()
+            except BaseException:
+                proc.kill()
+                proc.wait()
+                raise
+        stderr = stderr_path.read_text(errors="replace")
         text = log.read_text(errors="replace") if log.exists() else ""
     lines = [ln for ln in text.splitlines() if ln.strip()]
     # The verdict is the last "PACKAGE CHECKER FOUND …" line (a separator line follows it).
@@ -152,7 +175,7 @@ def official_check(root: Path, usage: str, ruleset: str, *, timeout: float) -> C
                             verdict="pass")  # fmt: skip
     if "FOUND ERRORS" in last:
         return CheckOutcome("failed", findings, message="The official package checker found errors.", verdict="fail")
-    tail = (proc.stderr or text).strip().splitlines()[-1:] or ["no output"]
+    tail = (stderr or text).strip().splitlines()[-1:] or ["no output"]
     findings.append(
         {
             "severity": "error",

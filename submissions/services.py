@@ -361,6 +361,15 @@ def run_progress(*, run_id: int, attempt: int, done: int, total: int) -> None:
         raise CheckCancelled()
 
 
+def run_heartbeat(*, run_id: int, attempt: int) -> None:
+    """Marks a long step of a running check as alive; stops it when it was cancelled or taken away."""
+    updated = CheckRun.objects.filter(pk=run_id, attempt=attempt, state=State.RUNNING, cancel_requested=False).update(
+        heartbeat_at=timezone.now()
+    )
+    if not updated:
+        raise CheckCancelled()
+
+
 def run_finish(
     *, run_id: int, attempt: int, state: str, message: str = "", findings: list[dict] | None = None,
     scores: list[dict] | None = None, excerpt_root: Path | None = None, verdicts: dict[str, str] | None = None,
@@ -537,7 +546,9 @@ def check_run_execute(*, run_id: int, attempt: int, worker: str) -> str:
             if root is None:
                 outcome = checks.CheckOutcome("errored", message="The unpacked package is missing on this worker.")
             else:
-                outcome = _execute_kind(run.kind, root, usage, ruleset, progress)
+                outcome = _execute_kind(
+                    run.kind, root, usage, ruleset, progress, lambda: run_heartbeat(run_id=run_id, attempt=attempt)
+                )
     except CheckCancelled:
         now = timezone.now()
         CheckRun.objects.filter(pk=run_id, attempt=attempt, state=State.RUNNING).update(
@@ -578,7 +589,12 @@ def _execute_unpack(version: SubmissionVersion) -> tuple[checks.CheckOutcome, Pa
 
 
 def _execute_kind(
-    kind: str, root: Path, usage: str | None, ruleset: str | None, progress: Callable[[int, int], None]
+    kind: str,
+    root: Path,
+    usage: str | None,
+    ruleset: str | None,
+    progress: Callable[[int, int], None],
+    tick: Callable[[], None],
 ) -> checks.CheckOutcome:
     if kind == CheckKind.SYSTEMS:
         return checks.systems_check(root, usage, ruleset)
@@ -592,7 +608,7 @@ def _execute_kind(
         return checks.scores_check(root, usage, ruleset)
     if kind == CheckKind.OFFICIAL:
         limit = settings.CHECK_TIME_LIMITS[CheckKind.OFFICIAL] - 60
-        return checks.official_check(root, usage, ruleset, timeout=max(limit, 10))
+        return checks.official_check(root, usage, ruleset, timeout=max(limit, 10), tick=tick)
     return checks.CheckOutcome("errored", message=f"Unknown check kind {kind!r}.")
 
 

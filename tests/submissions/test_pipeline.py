@@ -285,3 +285,21 @@ def test_uploader_and_chairs_are_told_once(
     count = len(mailoutbox)
     services.version_notify(version_id=version.pk)  # a second run of the notice sends nothing
     assert len(mailoutbox) == count
+
+
+@pytest.mark.realdata
+def test_cancelling_a_running_official_verifier_stops_it(mlperf_dir, round_, org, submitter, tmp_path):
+    copy = tmp_path / "Cisco"
+    shutil.copytree(mlperf_dir / "training_results_v5.1" / "Cisco", copy)
+    version = _upload(round_, org, submitter, tar_gz_of(copy))
+    unpack = version.check_runs.get()
+    services.check_run_execute(run_id=unpack.pk, attempt=1, worker="w")
+    official = version.check_runs.get(kind=CheckKind.OFFICIAL)
+    assert services.run_claim(run_id=official.pk, attempt=1, worker="w")
+    services.run_cancel(run=official, actor=submitter)  # running: the worker is asked to stop
+    root = services.version_package_root(version)
+    with pytest.raises(services.CheckCancelled):
+        services._execute_kind(
+            CheckKind.OFFICIAL, root, "training", "5.1.0", lambda d, t: None,
+            lambda: services.run_heartbeat(run_id=official.pk, attempt=1),
+        )  # fmt: skip
