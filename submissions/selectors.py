@@ -123,3 +123,44 @@ def worker_overview(now: dt.datetime | None = None) -> dict:
         "workers": [{"worker": w, "live": w.last_heartbeat >= cutoff and not w.stopped_at} for w in workers],
         "running": running,
     }
+
+
+def attention_items(user: Any) -> list:
+    """Dashboard items: rounds the person's organisation can still upload to, and its failing versions."""
+    from consortium.portal.selectors import AttentionItem
+    from submissions.permissions import upload_refusal
+
+    person = person_of(user)
+    if person is None or person.organisation is None or not person.is_approved_member:
+        return []
+    items = []
+    now = timezone.now()
+    for round in rounds.rounds_visible_to(user):
+        if not rounds.round_submission_window_open(round, now):
+            continue
+        if upload_refusal(user, round, person.organisation) is not None:
+            continue
+        deadline = rounds.round_deadline_with_grace(round)
+        latest = (
+            SubmissionVersion.objects.filter(submission__round=round, submission__organisation=person.organisation)
+            .order_by("-uploaded_at")
+            .first()
+        )
+        if latest is None:
+            items.append(
+                AttentionItem(
+                    f"Upload your submission to {round.name}",
+                    f"The window closes {deadline:%d %b %Y %H:%M} UTC (with grace)." if deadline else "",
+                    f"/rounds/{round.slug}/upload/",
+                )
+            )
+        elif latest.verdict in (SubmissionVersion.Verdict.FAILED, SubmissionVersion.Verdict.ERRORED):
+            items.append(
+                AttentionItem(
+                    f"Your latest upload to {round.name} {latest.get_verdict_display().lower()}",
+                    "Read the findings and upload a fixed version before the deadline.",
+                    f"/submissions/{latest.submission_id}/",
+                    "warning",
+                )
+            )
+    return items

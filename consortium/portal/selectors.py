@@ -12,6 +12,7 @@ from consortium.members import selectors as members
 from consortium.members.models import Membership
 from consortium.members.permissions import person_of
 from consortium.portal.middleware import user_has_mfa
+from submissions import selectors as submissions
 from workinggroups import selectors as workinggroups
 
 
@@ -89,5 +90,6 @@ def attention_items(user: Any) -> list[AttentionItem]:
                 )
             )
     items.extend(workinggroups.attention_items(user))
+    items.extend(submissions.attention_items(user))
     items.extend(licensing.attention_items(user))
     return items

@@ -132,3 +132,19 @@ def test_upload_through_the_form_creates_a_version(roles):
     assert response.status_code == 302 and response["Location"] == f"/submissions/{submission.pk}/"
     submission.refresh_from_db()
     assert submission.versions.count() == 2 and submission.category == "cloud"
+
+
+def test_dashboard_asks_submitters_to_upload_then_to_fix(roles):
+    round_ = open_round()
+    register(round_, roles.org)
+    page = roles.client("submitter").get("/dashboard/").content.decode()
+    assert f"Upload your submission to {round_.name}" in page
+    version = services.submission_upload(
+        round=round_, organisation=roles.org, division="closed", category="available",
+        archive=io.BytesIO(b"\x1f\x8b x"), original_name="p.tar.gz", actor=roles.submitter, source="web",
+    )  # fmt: skip
+    version.verdict = "failed"
+    version.save(update_fields=["verdict"])
+    page = roles.client("submitter").get("/dashboard/").content.decode()
+    assert f"Your latest upload to {round_.name} failed" in page
+    assert "Upload your submission" not in roles.client("chair").get("/dashboard/").content.decode()
