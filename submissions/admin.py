@@ -9,11 +9,13 @@ from submissions.models import (
     CheckRun,
     Finding,
     FixWindow,
+    Notice,
     Score,
     Submission,
     SubmissionVersion,
     UploadLimit,
     Worker,
+    WorkerPing,
     WorkerPool,
 )
 
@@ -47,6 +49,14 @@ class WorkerAdmin(admin.ModelAdmin):
     list_filter = ("pool",)
     search_fields = ("hostname",)
     readonly_fields = ("hostname", "queues", "facts", "started_at", "last_heartbeat", "stopped_at")
+
+
+@admin.register(WorkerPing)
+class WorkerPingAdmin(admin.ModelAdmin):
+    """Liveness probes that workers answered (healthz tests, diagnostics)."""
+
+    list_display = ("marker", "hostname", "at")
+    readonly_fields = ("marker", "hostname", "at")
 
 
 class VersionInline(admin.TabularInline):
@@ -162,3 +172,19 @@ class ApiTokenAdmin(admin.ModelAdmin):
     list_display = ("user", "name", "prefix", "created_at", "last_used_at", "revoked_at")
     search_fields = ("user__email", "name", "prefix")
     readonly_fields = ("user", "name", "prefix", "token_hash", "created_at", "last_used_at")
+
+
+@admin.register(Notice)
+class NoticeAdmin(admin.ModelAdmin):
+    """Emails sent about versions (each once): read-only history."""
+
+    list_display = ("version", "kind", "recipient", "sent_at")
+    list_filter = ("kind",)
+    search_fields = ("recipient", "version__submission__organisation__name")
+    readonly_fields = ("version", "kind", "recipient", "sent_at")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -953,3 +953,31 @@ class GrantAdmin(DecisionMixin, LicensingAdminMixin, admin.ModelAdmin):
         return exports.csv_response(
             "grants", queryset.select_related("dataset", "person__user", "organisation", "granted_by", "acceptance")
         )
+
+
+# --- Records that are also reached through their parents' pages -----------------------------
+
+
+@admin.register(DatasetSubset)
+class DatasetSubsetAdmin(LicensingAdminMixin, admin.ModelAdmin):
+    list_display = ("name", "dataset", "licence", "size_bytes")
+    list_filter = ("dataset",)
+    search_fields = ("name", "slug", "dataset__name", "licence__expression")
+    list_select_related = ("dataset", "licence")
+    autocomplete_fields = ("licence",)
+
+
+@admin.register(GrantNotice)
+class GrantNoticeAdmin(LicensingAdminMixin, admin.ModelAdmin):
+    """What was sent about grants (each notice once): read-only history."""
+
+    list_display = ("grant", "kind", "reference", "sent_at")
+    list_filter = ("kind",)
+    search_fields = ("grant__dataset__name", "grant__person__user__email", "grant__organisation__name")
+    readonly_fields = ("grant", "kind", "reference", "recipients", "sent_at")
+
+    def has_add_permission(self, request, *args):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

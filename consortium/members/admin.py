@@ -31,6 +31,15 @@ class UserAdmin(AuditedAdminMixin, DjangoUserAdmin):
     readonly_fields = ("last_login", "date_joined")
 
 
+@admin.register(EmailDomain)
+class EmailDomainAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    audit_area = "members"
+    list_display = ("domain", "organisation")
+    search_fields = ("domain", "organisation__name")
+    list_select_related = ("organisation",)
+    autocomplete_fields = ("organisation",)
+
+
 class EmailDomainInline(admin.TabularInline):
     model = EmailDomain
     extra = 0
