@@ -164,3 +164,35 @@ def attention_items(user: Any) -> list:
                 )
             )
     return items
+
+
+def results_published(round: Round, at: dt.datetime | None = None) -> bool:
+    """Results are public once the round's publication moment has passed (the embargo ends)."""
+    at = at or timezone.now()
+    phase = rounds.round_phase(round, "publication")
+    return bool(round.published and phase is not None and at >= phase.starts_at)
+
+
+def published_results(round: Round) -> list[dict]:
+    """The scores of every submission's counting version that passed, by benchmark, fastest first.
+    Empty while the results are under embargo."""
+    from submissions.models import Score
+
+    if not results_published(round):
+        return []
+    counting = [v for s in Submission.objects.filter(round=round) if (v := official_version(s)) is not None]
+    passed = [v.pk for v in counting if v.verdict == SubmissionVersion.Verdict.PASSED]
+    scores = Score.objects.filter(version_id__in=passed).select_related("version__submission__organisation")
+    rows = [
+        {
+            "benchmark": s.benchmark,
+            "system": s.system,
+            "minutes": s.minutes,
+            "organisation": s.version.submission.organisation,
+            "division": s.version.submission.get_division_display(),
+            "category": s.version.submission.get_category_display(),
+            "submission": s.version.submission_id,
+        }
+        for s in scores
+    ]
+    return sorted(rows, key=lambda r: (r["benchmark"], r["division"], r["minutes"]))

@@ -12,6 +12,7 @@ urlpatterns = [
     path("submissions/<int:pk>/fix-window/", views.fix_window, name="fix_window"),
     path("rounds/<slug:slug>/upload/", views.upload, name="upload"),
     path("rounds/<slug:slug>/submissions/", views.round_submissions, name="round"),
+    path("rounds/<slug:slug>/results/", views.round_results, name="results"),
     path("staff/disagreements/", views.disagreements, name="disagreements"),
     path("staff/workers/", views.workers, name="workers"),
     # API tokens (submissions/views_tokens.py)

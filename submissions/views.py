@@ -220,6 +220,26 @@ def round_submissions(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
+def round_results(request: HttpRequest, slug: str) -> HttpResponse:
+    """Public: the published results of a round (scores of passing counting versions)."""
+    round = rounds.round_for(request.user, slug)
+    if round is None:
+        raise Http404("No such round.")
+    rows = selectors.published_results(round)
+    by_benchmark = [(b, list(items)) for b, items in groupby(rows, key=lambda r: r["benchmark"])]
+    phase = rounds.round_phase(round, "publication")
+    return render(
+        request,
+        "submissions/results.html",
+        {
+            "round": round,
+            "by_benchmark": by_benchmark,
+            "published": selectors.results_published(round),
+            "publication": phase.starts_at if phase else None,
+        },
+    )
+
+
 def _staff_only(request: HttpRequest) -> None:
     if not is_staff_admin(request.user):
         raise PermissionDenied("Staff only.")

@@ -148,3 +148,38 @@ def test_dashboard_asks_submitters_to_upload_then_to_fix(roles):
     page = roles.client("submitter").get("/dashboard/").content.decode()
     assert f"Your latest upload to {round_.name} failed" in page
     assert "Upload your submission" not in roles.client("chair").get("/dashboard/").content.decode()
+
+
+@pytest.mark.parametrize("role", ROLE_NAMES)
+def test_results_are_public_after_publication_only(roles, role):
+    from submissions.models import Score
+
+    for phase in ("after_deadline", "published"):
+        submission, _ = _setup(roles, phase)
+        version = submission.versions.get()
+        version.verdict = "passed"
+        version.save(update_fields=["verdict"])
+        Score.objects.create(version=version, system="acme-node", benchmark="retinanet", minutes=42.5)
+        page = roles.client(role).get(f"/rounds/{submission.round.slug}/results/")
+        assert page.status_code == 200
+        text = page.content.decode()
+        if phase == "published":
+            assert "acme-node" in text and "42.50" in text
+        else:
+            assert "under embargo" in text and "acme-node" not in text
+        submission.round.slug = f"old-{phase}"
+        submission.round.name = f"Old {phase}"
+        submission.round.save(update_fields=["slug", "name"])
+
+
+def test_failed_versions_have_no_public_results(roles):
+    from submissions.models import Score
+
+    submission, _ = _setup(roles, "published")
+    version = submission.versions.get()
+    version.verdict = "failed"
+    version.save(update_fields=["verdict"])
+    Score.objects.create(version=version, system="acme-node", benchmark="retinanet", minutes=42.5)
+    assert (
+        "acme-node" not in roles.client("anonymous").get(f"/rounds/{submission.round.slug}/results/").content.decode()
+    )
