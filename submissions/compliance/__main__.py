@@ -57,7 +57,14 @@ def render_text(report: Report) -> str:
         passed = sum(r.passed for r in p.files)
         lines.append(f"      {passed}/{len(p.files)} result files pass")
         for s in p.scores:
-            lines.append(f"      score {s.system} {s.benchmark}: {s.minutes:.3f} minutes")
+            if s.scaling == "weak":
+                scale = "?" if s.instance_scale is None else s.instance_scale
+                lines.append(
+                    f"      weak-scaling score {s.system} {s.benchmark}: {s.number_of_models} models "
+                    f"of scale {scale} in {s.minutes:.3f} minutes"
+                )
+            else:
+                lines.append(f"      score {s.system} {s.benchmark}: {s.minutes:.3f} minutes")
     for r in report.files:
         lines += _text_file(r)
     return "\n".join(lines)

@@ -70,6 +70,7 @@ class Check:
     ADVISORY_TIME_BACKWARDS = "advisory.time_backwards"
     ADVISORY_SUBMISSION_ORG = "advisory.submission_org"
     ADVISORY_RESULT_NAME = "advisory.result_name"
+    ADVISORY_NO_WEAK_SCORE = "advisory.no_weak_scaling_score"
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,16 +120,33 @@ class FileReport:
         }
 
 
+Scaling = Literal["strong", "weak"]
+
+
 @dataclass(frozen=True, slots=True)
 class Score:
-    """Olympic mean time to train, in minutes, as the official result summarizer computes it."""
+    """A score as the official result summarizer computes it.
+
+    Strong scaling (training, hpc ``strong/``): ``minutes`` is the olympic mean time to train.
+    HPC weak scaling (``scaling == "weak"``): ``minutes`` is the time to train all models,
+    ``number_of_models`` the converging runs counted and ``instance_scale`` the accelerators
+    per model (null when no counted run logs a usable scale), the summarizer's
+    ``time_to_train_all``, ``number_of_models`` and ``instance_scale``."""
 
     system: str
     benchmark: str
     minutes: float
+    scaling: Scaling = "strong"
+    number_of_models: int | None = None
+    instance_scale: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"system": self.system, "benchmark": self.benchmark, "minutes": self.minutes}
+        out: dict[str, Any] = {"system": self.system, "benchmark": self.benchmark, "minutes": self.minutes}
+        if self.scaling == "weak":
+            out["scaling"] = "weak"
+            out["number_of_models"] = self.number_of_models
+            out["instance_scale"] = self.instance_scale
+        return out
 
 
 @dataclass(slots=True)

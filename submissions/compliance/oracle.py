@@ -31,6 +31,19 @@ class OfficialResult:
     error: str | None = None
     # package checks only: {(system, benchmark): minutes} from the official result summarizer
     scores: dict[tuple[str, str], float] = field(default_factory=dict)
+    # hpc packages only: the summarizer's weak-scaling metrics per (system, benchmark), and the
+    # weak-scaling folders it crashes on, with the exception
+    weak_scores: dict[tuple[str, str], WeakScores] = field(default_factory=dict)
+    weak_crashes: dict[tuple[str, str], str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class WeakScores:
+    """``_compute_weak_score_standalone``'s ``<benchmark>:<metric>`` values."""
+
+    time_to_train_all: float
+    number_of_models: int
+    instance_scale: int | None
 
 
 @contextlib.contextmanager
@@ -98,6 +111,8 @@ def _official_package(folder: str, usage: str, ruleset: str, want_scores: bool) 
         mlp_compliance.enqueued_configs.clear()
     if want_scores:
         result.scores = official_scores(folder, usage, ruleset)
+        if usage == "hpc":
+            result.weak_scores, result.weak_crashes = official_weak_scores(folder, usage, ruleset)
     return result
 
 
@@ -128,3 +143,43 @@ def official_scores(folder: str, usage: str, ruleset: str) -> dict[tuple[str, st
             if score is not None:
                 out[(system, benchmark)] = float(score)
     return out
+
+
+def official_weak_scores(
+    folder: str, usage: str = "hpc", ruleset: str = "3.0.0"
+) -> tuple[dict[tuple[str, str], WeakScores], dict[tuple[str, str], str]]:
+    """The result summarizer's hpc weak-scaling metrics (``_compute_weak_score_standalone`` on
+    each allowed ``results/<system>/weak/<benchmark>`` folder), and the folders it crashes on.
+    Call it on a scratch copy (the package checker run before it writes into the folders)."""
+    from mlperf_logging.benchmark_meta import get_allowed_benchmarks
+    from mlperf_logging.compliance_checker import mlp_compliance
+    from mlperf_logging.result_summarizer import result_summarizer as rs
+
+    scores: dict[tuple[str, str], WeakScores] = {}
+    crashes: dict[tuple[str, str], str] = {}
+    allowed = set(get_allowed_benchmarks(usage, ruleset))
+    results = os.path.join(folder, "results")
+    for system in sorted(os.listdir(results)):
+        parent = os.path.join(results, system, "weak")
+        if not os.path.isdir(parent):
+            continue
+        for benchmark in sorted(os.listdir(parent)):
+            bfolder = os.path.join(parent, benchmark)
+            if benchmark not in allowed or not os.path.isdir(bfolder):
+                continue
+            mlp_compliance.enqueued_configs.clear()
+            try:
+                with _quiet():
+                    metrics, _ = rs._compute_weak_score_standalone(benchmark, system, False, bfolder, usage, ruleset)
+            except Exception as exc:  # the summarizer crashes on this folder: no score
+                crashes[(system, benchmark)] = f"{type(exc).__name__}: {exc}"
+                continue
+            finally:
+                mlp_compliance.enqueued_configs.clear()
+            if metrics:
+                scores[(system, benchmark)] = WeakScores(
+                    time_to_train_all=metrics[f"{benchmark}:time_to_train_all"],
+                    number_of_models=metrics[f"{benchmark}:number_of_models"],
+                    instance_scale=metrics[f"{benchmark}:instance_scale"],
+                )
+    return scores, crashes

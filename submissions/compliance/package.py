@@ -33,9 +33,9 @@ from typing import Any
 
 from . import rcp as rcp_mod
 from .engine import FileFacts, check_file_facts
-from .findings import ADVISORY, ERROR, WARNING, Check, FileReport, Finding, PackageReport
+from .findings import ADVISORY, ERROR, WARNING, Check, FileReport, Finding, PackageReport, Score
 from .rules import allowed_benchmarks, result_file_counts, validate
-from .scores import benchmark_score
+from .scores import benchmark_score, weak_scaling_score
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -483,20 +483,42 @@ def _check_benchmark(pkg: _Package, bdir: _BenchmarkDir, results: dict[str, tupl
                 pkg.findings.append(
                     Finding(WARNING, Check.PACKAGE_RCP_BYPASSED, f"{bdir.rel}: RCP test failed; {res.message}")
                 )
-    if not bdir.weak:
-        if not rcp_evaluated:
-            scaling = _existing_scaling(bdir.path)
-        score = benchmark_score(
-            bdir.benchmark, [(results[f][0], results[f][1]) for f in bdir.result_files], scaling or 1.0
-        )
-        if score is not None:
-            pkg.report.scores.append(score_for(bdir, score))
+    runs = [(results[f][0], results[f][1]) for f in bdir.result_files]  # glob order, as the summarizer
+    if bdir.weak:
+        _weak_score(pkg, bdir, runs)
+        return
+    if not rcp_evaluated:
+        scaling = _existing_scaling(bdir.path)
+    score = benchmark_score(bdir.benchmark, runs, scaling or 1.0)
+    if score is not None:
+        pkg.report.scores.append(score_for(bdir, score))
 
 
-def score_for(bdir: _BenchmarkDir, minutes: float) -> Any:
-    from .findings import Score
-
+def score_for(bdir: _BenchmarkDir, minutes: float) -> Score:
     return Score(system=bdir.system, benchmark=bdir.benchmark, minutes=minutes)
+
+
+def _weak_score(pkg: _Package, bdir: _BenchmarkDir, runs: list[tuple[FileReport, FileFacts]]) -> None:
+    """The result summarizer's weak-scaling metrics; an advisory says why there are none."""
+    required = result_file_counts(pkg.usage).get(bdir.benchmark)
+    if required is None:  # already a package.crash finding (no result file count)
+        return
+    weak, reason = weak_scaling_score(runs, required)
+    if weak is None:
+        pkg.findings.append(
+            Finding(ADVISORY, Check.ADVISORY_NO_WEAK_SCORE, f"{bdir.rel}: no weak-scaling score: {reason}")
+        )
+        return
+    pkg.report.scores.append(
+        Score(
+            system=bdir.system,
+            benchmark=bdir.benchmark,
+            minutes=weak.time_to_train_all,
+            scaling="weak",
+            number_of_models=weak.number_of_models,
+            instance_scale=weak.instance_scale,
+        )
+    )
 
 
 def _existing_scaling(folder: str) -> float | None:

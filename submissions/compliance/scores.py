@@ -1,11 +1,20 @@
-"""Scores as the official result summarizer computes them (``result_summarizer.py``,
-``_compute_strong_score_standalone``): per system and benchmark, the olympic mean of the
-compliant runs' time to train (``run_stop`` minus ``run_start``, in minutes), times the RCP scaling
-factor that the package checker's RCP step determines for the closed division.
+"""Scores as the official result summarizer computes them (``result_summarizer.py``).
+
+* Strong scaling (training, hpc ``strong/``; ``_compute_strong_score_standalone``): per system and
+  benchmark, the olympic mean of the compliant runs' time to train (``run_stop`` minus
+  ``run_start``, in minutes), times the RCP scaling factor that the package checker's RCP step
+  determines for the closed division.
+* HPC weak scaling (``weak/``; ``_compute_weak_score_standalone``): the number of converging
+  runs (models), their instance scale, and the time to train them all (earliest ``run_start`` to
+  latest ``run_stop``, in minutes, no scaling factor); no score with fewer converging runs than
+  the benchmark's result file count.
+
+Power (energy) scores are not computed.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -45,3 +54,77 @@ def benchmark_score(
     if average is None:
         return None
     return average * scaling_factor
+
+
+@dataclass(frozen=True, slots=True)
+class WeakScalingScore:
+    """The result summarizer's weak-scaling metrics for one benchmark folder."""
+
+    time_to_train_all: float  # minutes from the earliest run_start to the latest run_stop
+    number_of_models: int  # converging (compliant) runs
+    instance_scale: int | None  # number_of_nodes * max(accelerators_per_node, 1) of a run
+
+
+def _instance_scale(facts: FileFacts) -> int:
+    """``_query_instance_scale``: ValueError when not recorded or not a number (the summarizer
+    then counts the run without a scale); other exceptions make the summarizer crash."""
+    if facts.number_of_nodes is None:
+        raise ValueError("number_of_nodes not recorded")
+    if facts.accelerators_per_node is None:
+        raise ValueError("accelerators_per_node not recorded")
+    return int(facts.number_of_nodes) * max(int(facts.accelerators_per_node), 1)
+
+
+def weak_scaling_score(
+    runs: list[tuple[FileReport, FileFacts]], required_runs: int
+) -> tuple[WeakScalingScore | None, str]:
+    """``_compute_weak_score_standalone``, runs in glob order: every compliant run with
+    ``run_start`` and ``run_stop`` counts as a model; the time to train all spans the counted runs.
+
+    Returns the score, or None and why the summarizer gives none: fewer than ``required_runs``
+    (the benchmark's result file count) converging runs, or a case where it crashes (a run the
+    official checker crashes on, runs with different instance scales, an instance scale that
+    ``int()`` rejects with something other than a ValueError)."""
+    global_start, global_stop = float("inf"), float("-inf")
+    number_of_models = 0
+    instance_scale: int | None = None
+    scale_path = ""
+    for report, facts in runs:
+        if report.official_crash:
+            return None, f"the official result summarizer crashes on {report.path}"
+        if not report.passed or facts.run_start is None or facts.run_stop is None:
+            continue
+        start, stop = facts.run_start, facts.run_stop
+        global_start = min(global_start, start)
+        global_stop = max(global_stop, stop)
+        number_of_models += 1  # counted before the instance scale is asked for, as there
+        try:
+            scale = _instance_scale(facts)
+        except ValueError:
+            continue
+        except Exception as exc:  # TypeError, OverflowError, ...: the summarizer crashes
+            return None, (
+                f"{report.path}: the instance scale (number_of_nodes {_short(facts.number_of_nodes)}, "
+                f"accelerators_per_node {_short(facts.accelerators_per_node)}) is not a number "
+                f"({type(exc).__name__}); the official result summarizer crashes here"
+            )
+        if instance_scale is None:
+            instance_scale, scale_path = scale, report.path
+        elif instance_scale != scale:  # the summarizer's assert fails
+            return None, (
+                f"runs of different instance scales ({instance_scale} in {scale_path}, {scale} in "
+                f"{report.path}); the official result summarizer crashes here"
+            )
+    if number_of_models < required_runs:
+        return None, (
+            f"{number_of_models} converging run(s); the official result summarizer needs at least "
+            f"{required_runs} for a weak-scaling score"
+        )
+    return WeakScalingScore((global_stop - global_start) / 60 / 1000, number_of_models, instance_scale), ""
+
+
+def _short(value: object, limit: int = 40) -> str:
+    if isinstance(value, list | dict):  # never repr a big JSON value
+        return "a JSON array" if isinstance(value, list) else "a JSON object"
+    text = repr(value[: limit + 1] if isinstance(value, str) else value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -101,7 +101,7 @@ HYPER: dict[tuple[str, str, str], dict[str, Any]] = {
         "eval_samples": 173,
         "train_samples": 3901,
     },
-    ("hpc", "3.0.0", "cosmoflow"): {
+    ("hpc", "3.0.0", "cosmoflow"): {  # also hpc 2.0.0 (same closed_cosmoflow rules)
         "number_of_nodes": 4,
         "accelerators_per_node": 8,
         "global_batch_size": 64,
@@ -140,13 +140,17 @@ def training_log(
     epochs: tuple[int, ...] = (1, 2),
     samples: tuple[int, ...] = (1536, 3072),
     step_ms: int = 1000,
+    start_ms: int = T0,
+    eval_key: str | None = None,
 ) -> Log:
     """A log that the official checker accepts for ``usage ruleset benchmark`` (closed division),
-    unless asked otherwise; ``drop`` leaves keys out."""
+    unless asked otherwise; ``drop`` leaves keys out. Its first record is at ``start_ms`` plus
+    one step."""
     params = dict(HYPER[(usage, ruleset, benchmark)] if hyper is None else hyper)
     acc = ACCURACY[benchmark] if accuracy is None else accuracy
-    eval_key = "eval_error" if usage == "hpc" else "eval_accuracy"
-    log = Log(step=step_ms)
+    if eval_key is None:
+        eval_key = "eval_error" if usage == "hpc" else "eval_accuracy"
+    log = Log(t=start_ms, step=step_ms)
 
     def ev(key: str, value: Any = None, **meta: Any) -> None:
         if key not in drop:
