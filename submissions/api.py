@@ -30,6 +30,7 @@ from ninja import NinjaAPI, Schema, Status
 from ninja.errors import AuthenticationError
 from ninja.errors import ValidationError as InputError
 from ninja.security import HttpBearer, SessionAuth
+from pydantic import ConfigDict
 
 from consortium.audit.client import client_address
 from consortium.members.models import Organisation
@@ -209,6 +210,11 @@ class FileFindingsOut(Schema):
 
 
 class ScoreOut(Schema):
+    """Strong scaling: exactly these three. HPC weak scaling adds scaling="weak", number_of_models and
+    instance_scale (kept as extra fields so that strong-scaling entries carry no nulls)."""
+
+    model_config = ConfigDict(extra="allow")
+
     system: str
     benchmark: str
     minutes: float
@@ -497,9 +503,7 @@ def findings_document(version: SubmissionVersion, findings: list[Finding]) -> di
                     {"path": path, "verdict": _verdict(items), "findings": [f.to_dict() for f in items]}
                     for path, items in sorted(files.items())
                 ],
-                "scores": [
-                    {"system": s.system, "benchmark": s.benchmark, "minutes": s.minutes} for s in version.scores.all()
-                ],
+                "scores": [s.to_dict() for s in version.scores.all()],
             }
         ],
     }

@@ -273,19 +273,38 @@ class Finding(models.Model):
 
 
 class Score(models.Model):
+    """A score as the official result summarizer computes it: strong scaling is the olympic mean time to
+    train; HPC weak scaling is the time to train all models, with how many and at what scale."""
+
+    class Scaling(models.TextChoices):
+        STRONG = "strong", "Strong scaling"
+        WEAK = "weak", "Weak scaling"
+
     version = models.ForeignKey(SubmissionVersion, on_delete=models.CASCADE, related_name="scores")
     system = models.CharField(max_length=200)
     benchmark = models.CharField(max_length=100)
+    scaling = models.CharField(max_length=10, choices=Scaling.choices, default=Scaling.STRONG)
     minutes = models.FloatField()
+    number_of_models = models.PositiveIntegerField(null=True, blank=True, help_text="Weak scaling only")
+    instance_scale = models.PositiveIntegerField(null=True, blank=True, help_text="Weak scaling: nodes × accelerators")
 
     class Meta:
-        ordering = ["version", "benchmark", "system"]
+        ordering = ["version", "benchmark", "scaling", "system"]
         constraints = [
-            models.UniqueConstraint(fields=["version", "system", "benchmark"], name="one_score_per_system_benchmark")
+            models.UniqueConstraint(
+                fields=["version", "system", "benchmark", "scaling"], name="one_score_per_system_benchmark_scaling"
+            )
         ]
 
     def __str__(self) -> str:
-        return f"{self.system} {self.benchmark}: {self.minutes:.2f} min"
+        return f"{self.system} {self.benchmark} ({self.scaling}): {self.minutes:.2f} min"
+
+    def to_dict(self) -> dict:
+        """The compliance engine's shape: strong entries keep exactly system, benchmark, minutes."""
+        out: dict = {"system": self.system, "benchmark": self.benchmark, "minutes": self.minutes}
+        if self.scaling == self.Scaling.WEAK:
+            out.update(scaling="weak", number_of_models=self.number_of_models, instance_scale=self.instance_scale)
+        return out
 
 
 class UploadLimit(models.Model):

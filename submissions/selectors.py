@@ -185,7 +185,7 @@ def published_results(round: Round) -> list[dict]:
     scores = Score.objects.filter(version_id__in=passed).select_related("version__submission__organisation")
     rows = [
         {
-            "benchmark": s.benchmark,
+            "benchmark": s.benchmark if s.scaling == Score.Scaling.STRONG else f"{s.benchmark} (weak scaling)",
             "system": s.system,
             "minutes": s.minutes,
             "organisation": s.version.submission.organisation,

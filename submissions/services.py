@@ -408,9 +408,19 @@ def run_finish(
         if scores is not None:
             Score.objects.filter(version=run.version).delete()
             Score.objects.bulk_create(
-                [Score(version=run.version, system=s["system"], benchmark=s["benchmark"], minutes=s["minutes"])
-                 for s in scores]
-            )  # fmt: skip
+                [
+                    Score(
+                        version=run.version,
+                        system=s["system"],
+                        benchmark=s["benchmark"],
+                        minutes=s["minutes"],
+                        scaling=s.get("scaling", Score.Scaling.STRONG),
+                        number_of_models=s.get("number_of_models"),
+                        instance_scale=s.get("instance_scale"),
+                    )
+                    for s in scores
+                ]
+            )
         version_advance(version=run.version)
     return True
 

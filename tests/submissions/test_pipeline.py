@@ -303,3 +303,17 @@ def test_cancelling_a_running_official_verifier_stops_it(mlperf_dir, round_, org
             CheckKind.OFFICIAL, root, "training", "5.1.0", lambda d, t: None,
             lambda: services.run_heartbeat(run_id=official.pk, attempt=1),
         )  # fmt: skip
+
+
+def test_strong_and_weak_scaling_scores_of_one_benchmark_are_both_kept(round_, org, submitter, tmp_path):
+    version = _upload(round_, org, submitter, _bad_package(tmp_path))
+    run = version.check_runs.get()
+    services.run_claim(run_id=run.pk, attempt=1, worker="w")
+    scores = [
+        {"system": "s1", "benchmark": "cosmoflow", "minutes": 12.5},
+        {"system": "s1", "benchmark": "cosmoflow", "minutes": 80.0, "scaling": "weak", "number_of_models": 8,
+         "instance_scale": 64},
+    ]  # fmt: skip
+    assert services.run_finish(run_id=run.pk, attempt=1, state=State.PASSED, scores=scores)
+    stored = sorted((s.to_dict() for s in version.scores.all()), key=lambda d: d["minutes"])
+    assert stored == scores
