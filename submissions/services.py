@@ -23,14 +23,13 @@ from typing import IO, Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.urls import reverse
 from django.utils import timezone
 
 from consortium.audit.services import audit_record
 from consortium.members.models import Organisation
+from consortium.portal.mail import portal_mail, site_link
 from submissions import checks
 from submissions.models import (
     ApiToken,
@@ -690,7 +689,7 @@ def version_notify(*, version_id: int) -> None:
         sev: Finding.objects.filter(run__version=version, severity=sev).count()
         for sev in ("error", "warning", "advisory")
     }
-    url = settings.SITE_URL.rstrip("/") + reverse("submissions:detail", kwargs={"pk": version.submission_id})
+    url = site_link("submissions:detail", pk=version.submission_id)
     subject_base = f"{version.submission} v{version.number}"
     if version.uploaded_by:
         _notice_once(
@@ -718,7 +717,7 @@ def _notice_once(version: SubmissionVersion, kind: str, recipient: str, subject:
             Notice.objects.create(version=version, kind=kind, recipient=recipient)
     except IntegrityError:
         return
-    send_mail(f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}{subject}", body, settings.DEFAULT_FROM_EMAIL, [recipient])
+    portal_mail(subject, body, [recipient])
 
 
 # ---------------------------------------------------------------- workers

@@ -16,9 +16,9 @@ from collections.abc import Iterable
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.urls import reverse
 from icalendar import Calendar, Event, vRecur
 
+from consortium.portal.mail import site_link
 from workinggroups import schedules, selectors
 from workinggroups.models import MeetingSeries, Round, RoundPhase, WorkingGroup
 
@@ -31,7 +31,7 @@ def _host() -> str:
 
 
 def _url(name: str, **kwargs) -> str:
-    return settings.SITE_URL.rstrip("/") + reverse(f"workinggroups:{name}", kwargs=kwargs)
+    return site_link(f"workinggroups:{name}", **kwargs)
 
 
 def phase_uid(phase: RoundPhase) -> str:

@@ -13,15 +13,14 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
 
 from consortium.audit.services import audit_record
 from consortium.members.models import Organisation, Person
 from consortium.members.permissions import is_staff_admin, person_of
+from consortium.portal.mail import portal_mail_on_commit, site_link
 from workinggroups import permissions, schedules, selectors
 from workinggroups.models import (
     CalendarFeed,
@@ -48,17 +47,12 @@ def join_cooldown() -> dt.timedelta:
 
 
 def _link(name: str, **kwargs: Any) -> str:
-    return settings.SITE_URL.rstrip("/") + reverse(f"workinggroups:{name}", kwargs=kwargs)
+    return site_link(f"workinggroups:{name}", **kwargs)
 
 
 def _mail_on_commit(subject: str, template: str, context: dict[str, Any], recipients: list[str]) -> None:
-    if not recipients:
-        return
-    body = render_to_string(template, context)
-    full_subject = f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}{subject}"
-    transaction.on_commit(
-        lambda: send_mail(full_subject, body, settings.DEFAULT_FROM_EMAIL, recipients, fail_silently=False)
-    )
+    if recipients:
+        portal_mail_on_commit(subject, render_to_string(template, context), recipients)
 
 
 def _require_manager(actor: Any, group: WorkingGroup) -> None:

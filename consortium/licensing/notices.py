@@ -1,15 +1,14 @@
 """Emails about grants and requests. Called from services through transaction.on_commit."""
 
-from django.conf import settings
-from django.core.mail import send_mail
 from django.urls import reverse
 
 from consortium.licensing.models import Grant
 from consortium.members.models import OrganisationRole, Person
+from consortium.portal.mail import portal_mail, site_link
 
 
 def site_url(path: str) -> str:
-    return settings.SITE_URL.rstrip("/") + path
+    return site_link(path)
 
 
 def grant_recipients(grant: Grant) -> list[str]:
@@ -26,13 +25,7 @@ def grant_recipients(grant: Grant) -> list[str]:
 
 
 def send(recipients: list[str], subject: str, body: str) -> None:
-    if recipients:
-        send_mail(
-            f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}{subject}",
-            body,
-            settings.DEFAULT_FROM_EMAIL,
-            recipients,
-        )
+    portal_mail(subject, body, recipients)
 
 
 def dataset_link(grant_or_dataset) -> str:

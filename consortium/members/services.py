@@ -5,17 +5,15 @@ import hashlib
 import secrets
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
 
 from consortium.audit.services import audit_record
 from consortium.members import permissions
 from consortium.members.models import EmailDomain, Invitation, Organisation, OrganisationRole, Person
+from consortium.portal.mail import portal_mail_on_commit, site_link
 
 INVITATION_LIFETIME = dt.timedelta(days=14)
 Role = OrganisationRole.Role
@@ -267,16 +265,9 @@ def invitation_create(
         ip_address=ip_address,
         data={"email": email, "roles": invitation.roles, "outside_domains": outside},
     )
-    link = settings.SITE_URL.rstrip("/") + reverse("members:invitation", kwargs={"token": token})
+    link = site_link("members:invitation", token=token)
     body = render_to_string("members/email/invitation.txt", {"invitation": invitation, "link": link, "inviter": actor})
-    transaction.on_commit(
-        lambda: send_mail(
-            f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}Invitation to join {organisation}",
-            body,
-            settings.DEFAULT_FROM_EMAIL,
-            [email],
-        )
-    )
+    portal_mail_on_commit(f"Invitation to join {organisation}", body, [email])
     return invitation, token
 
 
