@@ -4,7 +4,7 @@ import datetime as dt
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Max, Prefetch, Q, QuerySet
+from django.db.models import Count, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from consortium.members.permissions import is_staff_admin, person_of
@@ -180,9 +180,14 @@ def published_results(round: Round) -> list[dict]:
 
     if not results_published(round):
         return []
-    counting = [v for s in Submission.objects.filter(round=round) if (v := official_version(s)) is not None]
-    passed = [v.pk for v in counting if v.verdict == SubmissionVersion.Verdict.PASSED]
-    scores = Score.objects.filter(version_id__in=passed).select_related("version__submission__organisation")
+    # The counting version of each submission (latest in time), found in one query.
+    counting = SubmissionVersion.objects.filter(submission=OuterRef("submission"), in_time=True).order_by("-number")
+    passed = SubmissionVersion.objects.filter(
+        submission__round=round,
+        pk=Subquery(counting.values("pk")[:1]),
+        verdict=SubmissionVersion.Verdict.PASSED,
+    )
+    scores = Score.objects.filter(version__in=passed).select_related("version__submission__organisation")
     rows = [
         {
             "benchmark": s.benchmark if s.scaling == Score.Scaling.STRONG else f"{s.benchmark} (weak scaling)",

@@ -183,3 +183,21 @@ def test_failed_versions_have_no_public_results(roles):
     assert (
         "acme-node" not in roles.client("anonymous").get(f"/rounds/{submission.round.slug}/results/").content.decode()
     )
+
+
+def test_results_use_the_counting_version_not_a_late_one(roles):
+    from submissions.models import Score, SubmissionVersion
+
+    submission, _ = _setup(roles, "published")
+    counting = submission.versions.get()
+    SubmissionVersion.objects.filter(pk=counting.pk).update(verdict="passed")
+    Score.objects.create(version=counting, system="in-time-node", benchmark="retinanet", minutes=40.0)
+    late = services.submission_upload(
+        round=submission.round, organisation=roles.org, division="closed", category="available",
+        archive=io.BytesIO(b"\x1f\x8b late"), original_name="late.tar.gz", actor=roles.submitter,
+        source="web", enforce_rules=False,
+    )  # fmt: skip
+    SubmissionVersion.objects.filter(pk=late.pk).update(in_time=False, verdict="passed")
+    Score.objects.create(version=late, system="late-node", benchmark="retinanet", minutes=1.0)
+    text = roles.client("anonymous").get(f"/rounds/{submission.round.slug}/results/").content.decode()
+    assert "in-time-node" in text and "late-node" not in text
