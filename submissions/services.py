@@ -416,6 +416,9 @@ def run_finish(
                         scaling=s.get("scaling", Score.Scaling.STRONG),
                         number_of_models=s.get("number_of_models"),
                         instance_scale=s.get("instance_scale"),
+                        system_name=s.get("system_name", ""),
+                        accelerator=s.get("accelerator", ""),
+                        accelerator_count=s.get("accelerator_count"),
                     )
                     for s in scores
                 ]
