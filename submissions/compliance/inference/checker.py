@@ -820,7 +820,7 @@ def _summary_advisories(ctx: _Context, folder: str, log: DetailLog, sink: _Sink)
         detail = log.values[key]
         if isinstance(detail, (int, float)) and not isinstance(detail, bool):
             try:
-                same = abs(float(text) - float(detail)) <= 1e-3 * max(1.0, abs(float(detail)))
+                same = abs(float(text) - float(detail)) <= max(1e-3 * abs(float(detail)), 0.0051)  # printed rounded
             except ValueError:
                 same = False
         else:
