@@ -108,25 +108,6 @@ for _m in (
 for _m in ("llama3.1-8b", "llama2-70b-99", "llama2-70b-99.9", "mixtral-8x7b", "llama3.1-405b", "deepseek-r1"):
     TESTS[_m] = ["TEST06"]
 
-TOKEN_MODELS_OFFLINE = {
-    "llama3.1-8b",
-    "llama3.1-8b-edge",
-    "llama2-70b-99",
-    "llama2-70b-99.9",
-    "mixtral-8x7b",
-    "llama3.1-405b",
-    "deepseek-r1",
-    "whisper",
-}
-TOKEN_MODELS_SERVER = {
-    "llama3.1-8b",
-    "llama2-70b-99",
-    "llama2-70b-99.9",
-    "mixtral-8x7b",
-    "llama3.1-405b",
-    "deepseek-r1",
-}
-
 
 def record(key: str, value: Any, *, error: bool = False) -> str:
     body = {

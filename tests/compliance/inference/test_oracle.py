@@ -20,7 +20,7 @@ pytestmark = pytest.mark.skipif(not ORACLE.is_file(), reason=f"the real MLPerf d
 def official() -> dict[str, tuple[str, float | None, str | None]]:
     out = {}
     for line in ORACLE.read_text().splitlines():
-        path, verdict, score, units = (line.split("\t") + ["", ""])[:4]
+        path, verdict, score, units = [*line.split("\t"), "", ""][:4]
         out[path] = (verdict, float(score) if score else None, units or None)
     return out
 
