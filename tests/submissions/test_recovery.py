@@ -111,7 +111,7 @@ def test_queued_runs_in_a_backlog_are_not_announced_again(setup, settings, monke
 
 
 def test_redelivered_message_takes_over_an_attempt_whose_heartbeat_is_stale(setup):
-    version, run, _ = setup
+    _, run, _ = setup
     services.run_claim(run_id=run.pk, attempt=1, worker="dead@x")
     # Heartbeat fresh and another node: the other process may still be running it.
     assert services.check_run_execute(run_id=run.pk, attempt=1, worker="other@y") == "skipped"
