@@ -17,7 +17,6 @@ import os
 import platform
 import secrets
 import shutil
-import tempfile
 import threading
 from collections.abc import Callable
 from importlib import metadata
@@ -51,13 +50,20 @@ from submissions.models import (
     WorkerPool,
 )
 from submissions.permissions import can_cancel_checks, can_open_fix_window, can_rerun_checks, upload_refusal
+from submissions.storage import (
+    StoredUpload,
+    archive_path,
+    archive_placed,
+    archive_receive,
+    name_refusal,
+    storage_root,
+)
 from submissions.unpacking import package_root, unpack_archive
 from workinggroups import selectors as rounds
 from workinggroups.models import Round
 
 logger = logging.getLogger(__name__)
 State = CheckRun.State
-ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar", ".zip")
 # The compliance checks that follow a successful unpack, for a suite with a ruleset.
 RULESET_CHECKS = [CheckKind.SYSTEMS, CheckKind.RESULTS, CheckKind.PACKAGE, CheckKind.OFFICIAL]
 
@@ -66,15 +72,7 @@ class CheckCancelled(Exception):
     pass
 
 
-# ---------------------------------------------------------------- storage
-
-
-def storage_root() -> Path:
-    return Path(settings.MEDIA_ROOT) / "submissions"
-
-
-def archive_path(sha256: str) -> Path:
-    return storage_root() / "archives" / sha256[:2] / sha256
+# ---------------------------------------------------------------- storage (submissions/storage.py)
 
 
 def version_folder(version: SubmissionVersion) -> Path:
@@ -84,34 +82,6 @@ def version_folder(version: SubmissionVersion) -> Path:
 def version_package_root(version: SubmissionVersion) -> Path | None:
     unpacked = version_folder(version) / "package"
     return package_root(unpacked) if unpacked.is_dir() else None
-
-
-def archive_store(source: IO[bytes]) -> tuple[str, int]:
-    """Streams `source` into the content-addressed store; returns (sha256, size). Never overwrites."""
-    digest = hashlib.sha256()
-    size = 0
-    incoming = storage_root() / "incoming"
-    incoming.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=incoming)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            for chunk in iter(lambda: source.read(1024 * 1024), b""):
-                digest.update(chunk)
-                size += len(chunk)
-                out.write(chunk)
-        sha = digest.hexdigest()
-        final = archive_path(sha)
-        final.parent.mkdir(parents=True, exist_ok=True)
-        if final.exists():
-            os.unlink(tmp_name)  # same bytes already stored: keep the first copy untouched
-        else:
-            os.replace(tmp_name, final)
-            os.chmod(final, 0o444)
-        return sha, size
-    except BaseException:
-        if os.path.exists(tmp_name):
-            os.unlink(tmp_name)
-        raise
 
 
 # ---------------------------------------------------------------- API tokens
@@ -197,14 +167,13 @@ def upload_window_refusal(round: Round, submission: Submission | None, now: dt.d
     return f"The submission window of {round} is not open."
 
 
-@transaction.atomic
 def submission_upload(
     *,
     round: Round,
     organisation: Organisation,
     division: str,
     category: str,
-    archive: IO[bytes],
+    archive: IO[bytes] | StoredUpload,
     original_name: str,
     actor: Any,
     source: str,
@@ -212,8 +181,37 @@ def submission_upload(
     now: dt.datetime | None = None,
     enforce_rules: bool = True,
 ) -> SubmissionVersion:
-    """A new immutable version of the organisation's submission to `round`, queued for checking."""
+    """A new immutable version of the organisation's submission to `round`, queued for checking.
+
+    No transaction is open while the bytes arrive: the rules are checked first (cheap reads), the
+    archive streams into the store's incoming/ folder with its size and type checked as it comes
+    (or arrives already streamed, from ArchiveUploadHandler), and the version is then recorded in one
+    short transaction that checks the rules again under the submission's lock. A refused or failed
+    upload leaves nothing in the store."""
     now = now or timezone.now()
+    name = os.path.basename(original_name or "").strip()
+    try:
+        _upload_check(round, organisation, division, category, name, actor, now, enforce_rules, locked=False)
+        upload = archive if isinstance(archive, StoredUpload) else archive_receive(archive, name=name)
+    except BaseException:
+        if isinstance(archive, StoredUpload):
+            archive.discard()
+        raise
+    try:
+        with archive_placed(upload):
+            return _version_record(
+                round=round, organisation=organisation, division=division, category=category, name=name,
+                upload=upload, actor=actor, source=source, ip_address=ip_address, now=now,
+                enforce_rules=enforce_rules,
+            )  # fmt: skip
+    finally:
+        upload.discard()  # when the same bytes were stored already, or the record failed
+
+
+def _upload_check(
+    round: Round, organisation: Organisation, division: str, category: str, name: str, actor: Any,
+    now: dt.datetime, enforce_rules: bool, *, locked: bool, submission: Submission | None = None,
+) -> None:  # fmt: skip
     if enforce_rules:
         refusal = upload_refusal(actor, round, organisation)
         if refusal:
@@ -224,32 +222,44 @@ def submission_upload(
         errors["division"] = f"Choose a division of this round: {allowed}."
     if category not in Submission.Category.values:
         errors["category"] = "Choose an availability category."
-    name = os.path.basename(original_name or "").strip()
-    if not name.lower().endswith(ARCHIVE_SUFFIXES):
-        errors["archive"] = f"Upload a .tar.gz, .tgz, .tar or .zip archive (got {name or 'no file'!r})."
+    refusal = name_refusal(name)
+    if refusal:
+        errors["archive"] = refusal
     if errors:
         raise ValidationError(errors)
+    if not enforce_rules:
+        return
+    if not locked:
+        submission = (
+            Submission.objects.filter(round=round, organisation=organisation, division=division)
+            .prefetch_related("fix_windows")
+            .first()
+        )
+    refusal = upload_window_refusal(round, submission, now)
+    if refusal:
+        raise ValidationError(refusal)
+    limit = upload_limit_for(round, organisation)
+    if uploads_today(round, organisation, now) >= limit:
+        raise ValidationError(
+            f"{organisation} has used its {limit} uploads for today in {round}; try again tomorrow "
+            f"(uploads the portal failed to check do not count)."
+        )
+
+
+@transaction.atomic
+def _version_record(
+    *, round: Round, organisation: Organisation, division: str, category: str, name: str, upload: StoredUpload,
+    actor: Any, source: str, ip_address: str | None, now: dt.datetime, enforce_rules: bool,
+) -> SubmissionVersion:  # fmt: skip
     submission = (
         Submission.objects.select_for_update()
         .filter(round=round, organisation=organisation, division=division)
         .prefetch_related("fix_windows")
         .first()
     )
-    if enforce_rules:
-        refusal = upload_window_refusal(round, submission, now)
-        if refusal:
-            raise ValidationError(refusal)
-        limit = upload_limit_for(round, organisation)
-        if uploads_today(round, organisation, now) >= limit:
-            raise ValidationError(
-                f"{organisation} has used its {limit} uploads for today in {round}; try again tomorrow "
-                f"(uploads the portal failed to check do not count)."
-            )
-    sha, size = archive_store(archive)
-    if size == 0:
-        raise ValidationError({"archive": "The uploaded file is empty."})
-    if size > settings.SUBMISSION_MAX_ARCHIVE_BYTES:
-        raise ValidationError({"archive": f"The archive is larger than {settings.SUBMISSION_MAX_ARCHIVE_BYTES} bytes."})
+    if enforce_rules:  # again, under the lock: the window or the daily limit may have moved meanwhile
+        _upload_check(round, organisation, division, category, name, actor, now, True, locked=True,
+                      submission=submission)  # fmt: skip
     if submission is None:
         submission = Submission.objects.create(
             round=round, organisation=organisation, division=division, category=category, created_by=actor
@@ -262,8 +272,8 @@ def submission_upload(
     version = SubmissionVersion.objects.create(
         submission=submission,
         number=number,
-        sha256=sha,
-        size=size,
+        sha256=upload.sha256,
+        size=upload.size,
         original_name=name[:255],
         uploaded_by=actor if getattr(actor, "is_authenticated", False) else None,
         uploaded_at=now,
@@ -274,7 +284,7 @@ def submission_upload(
     )
     audit_record(
         actor=actor, action="submissions.version_uploaded", target=version, organisation=organisation,
-        ip_address=ip_address, data={"sha256": sha, "size": size, "source": source},
+        ip_address=ip_address, data={"sha256": upload.sha256, "size": upload.size, "source": source},
     )  # fmt: skip
     run_create(version=version, kind=CheckKind.UNPACK)
     return version
