@@ -8,9 +8,11 @@ dead worker or a lost message left behind.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import datetime as dt
 import hashlib
+import json
 import logging
 import math
 import os
@@ -721,22 +723,55 @@ def run_gave_up_notify(*, run_id: int) -> None:
         _notice_once(version, f"gave_up:{run.kind}:{run.attempt}"[:40], email, subject, body)
 
 
-def _queue_waiting(queue: str) -> int | None:
-    """Messages waiting in a broker queue, or None when the broker cannot tell."""
-    from consortium.celery import app
-
+def _message_run(raw: bytes | str) -> tuple[int, int] | None:
+    """(run_id, attempt) of a check_run_execute message as the broker stores it, else None."""
     try:
-        with app.connection_for_read() as conn:
-            return conn.default_channel.queue_declare(queue=queue, passive=True).message_count
-    except Exception:
+        envelope = json.loads(raw)
+        if envelope.get("headers", {}).get("task") != "submissions.check_run_execute":
+            return None
+        body = envelope["body"]
+        if envelope.get("properties", {}).get("body_encoding") == "base64":
+            body = base64.b64decode(body)
+        kwargs = json.loads(body)[1]
+        return int(kwargs["run_id"]), int(kwargs.get("attempt", 1))
+    except (ValueError, KeyError, IndexError, TypeError, AttributeError):
         return None
+
+
+def _messages_waiting(queue: str) -> set[tuple[int, int]] | None:
+    """The (run_id, attempt) of every check message waiting in a broker queue, read from the broker
+    itself (Redis lists, or the embedded broker's folder); None when the broker cannot be read."""
+    url = settings.CELERY_BROKER_URL
+    raw: list[bytes | str] = []
+    try:
+        if url.startswith(("redis://", "rediss://")):
+            import redis
+            from kombu.transport.redis import PRIORITY_STEPS, Channel
+
+            client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+            try:
+                for pri in PRIORITY_STEPS:
+                    raw += client.lrange(f"{queue}{Channel.sep}{pri}" if pri else queue, 0, -1)
+            finally:
+                client.close()
+        elif url.startswith("filesystem://"):
+            folder = Path(settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_in"])
+            for path in folder.glob(f"*.{queue}.msg"):
+                with contextlib.suppress(FileNotFoundError):
+                    raw.append(path.read_bytes())
+        else:
+            return None
+    except Exception:
+        logger.warning("could not read the messages of queue %s", queue, exc_info=True)
+        return None
+    return {run for item in raw if (run := _message_run(item)) is not None}
 
 
 def runs_reap(*, now: dt.datetime | None = None) -> dict[str, int]:
     """The reaper (beat). Running checks whose run heartbeat is older than WORKER_STALE_AFTER are
     re-queued as a new attempt, whoever their node is; queued checks whose message seems lost
-    (queued longer than CHECK_REQUEUE_AFTER while their queue holds fewer messages than queued
-    checks) are announced again as a new attempt. Both stop at CHECK_MAX_ATTEMPTS: the run is then
+    (queued longer than CHECK_REQUEUE_AFTER, and their message is not in the broker's queue) are
+    announced again as a new attempt. Both stop at CHECK_MAX_ATTEMPTS: the run is then
     `errored` with a finding, and the uploader and staff are told."""
     now = now or timezone.now()
     stale = _stale_before(now)
@@ -759,18 +794,12 @@ def runs_reap(*, now: dt.datetime | None = None) -> dict[str, int]:
                 requeued += 1
     lost_before = now - dt.timedelta(seconds=settings.CHECK_REQUEUE_AFTER)
     old = list(CheckRun.objects.filter(state=State.QUEUED, queued_at__lt=lost_before).select_related("pool", "version"))
-    queued_per_queue: dict[str, int] = {}
-    for queue in {_queue_of(r) for r in old}:
-        pools = WorkerPool.objects.filter(queue=queue)
-        in_queue = CheckRun.objects.filter(state=State.QUEUED).filter(
-            Q(pool__in=pools) | (Q(pool=None) if queue == settings.CELERY_TASK_DEFAULT_QUEUE else Q(pk__in=[]))
-        )
-        waiting = _queue_waiting(queue)
-        queued_per_queue[queue] = 0 if waiting is not None and waiting >= in_queue.count() else 1
+    waiting = {queue: _messages_waiting(queue) for queue in {_queue_of(r) for r in old}}
     for run in old:
-        if not queued_per_queue[_queue_of(run)]:
-            continue  # every queued check of this queue has its message waiting: a backlog, not a loss
-        reason = f"its message was not picked up within {settings.CHECK_REQUEUE_AFTER} s (lost by the broker?)."
+        messages = waiting[_queue_of(run)]
+        if messages is not None and (run.pk, run.attempt) in messages:
+            continue  # its message is waiting in the queue: a backlog, not a loss
+        reason = f"its message was not picked up within {settings.CHECK_REQUEUE_AFTER} s and is not in its queue."
         with transaction.atomic():
             if run.attempt >= settings.CHECK_MAX_ATTEMPTS:
                 gave_up += _run_give_up(run, now=now, reason=reason)

@@ -88,7 +88,7 @@ def test_queued_run_whose_message_is_lost_is_announced_again_as_a_new_attempt_th
     settings.CHECK_MAX_ATTEMPTS = 2
     settings.CHECK_REQUEUE_AFTER = 60
     _, run, _ = setup
-    monkeypatch.setattr(services, "_queue_waiting", lambda queue: 0)  # the broker lost its messages
+    monkeypatch.setattr(services, "_messages_waiting", lambda queue: set())  # the broker lost them
     later = timezone.now() + dt.timedelta(seconds=120)
     assert services.runs_reap(now=later)["announced"] == 1
     run.refresh_from_db()
@@ -101,10 +101,10 @@ def test_queued_run_whose_message_is_lost_is_announced_again_as_a_new_attempt_th
     assert run.state == State.ERRORED and "not picked up" in run.message
 
 
-def test_queued_runs_in_a_backlog_are_not_announced_again(setup, settings, monkeypatch):
+def test_queued_runs_whose_message_waits_in_the_queue_are_not_announced_again(setup, settings, monkeypatch):
     settings.CHECK_REQUEUE_AFTER = 60
     _, run, _ = setup
-    monkeypatch.setattr(services, "_queue_waiting", lambda queue: 5)  # the broker holds their messages
+    monkeypatch.setattr(services, "_messages_waiting", lambda queue: {(run.pk, 1)})  # waiting in the queue
     assert services.runs_reap(now=timezone.now() + dt.timedelta(seconds=120))["announced"] == 0
     run.refresh_from_db()
     assert (run.state, run.attempt) == (State.QUEUED, 1)
@@ -248,3 +248,12 @@ def test_heartbeat_thread_notices_when_the_attempt_was_taken_over(setup):
         wait_for(beat.gone.is_set, timeout=10, what="the heartbeat thread to notice")
         with pytest.raises(services.CheckCancelled):
             beat.check()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_reaper_reads_waiting_messages_from_the_broker(setup, settings):
+    """The message of a queued run, published for real, is found in its queue (embedded broker or Redis)."""
+    _, run, _ = setup  # its message went out when the upload committed
+    queue = services._queue_of(run)
+    waiting = services._messages_waiting(queue)
+    assert waiting is not None and (run.pk, 1) in waiting
