@@ -2,4 +2,5 @@
 
 SCHEDULE: dict = {
     "submissions-reap-lost-checks": {"task": "submissions.runs_reap", "schedule": 30.0},
+    "submissions-sweep-archives": {"task": "submissions.archives_sweep", "schedule": 3600.0},
 }

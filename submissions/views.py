@@ -8,11 +8,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
 from consortium.audit.client import client_address
 from consortium.members.permissions import is_staff_admin, person_of
-from submissions import permissions, selectors, services
+from submissions import permissions, selectors, services, storage
 from submissions.forms import FindingFilterForm, FixWindowForm, UploadForm
 from submissions.models import CheckKind, CheckRun
 from workinggroups import selectors as rounds
@@ -52,27 +53,55 @@ def _upload_round(request: HttpRequest, slug: str) -> tuple[Round, object]:
     return round, person.organisation
 
 
+@csrf_exempt  # only so that the archive's upload handler is set before anything reads the body
 @login_required
 def upload(request: HttpRequest, slug: str) -> HttpResponse:
+    """The upload form. The archive streams straight into the store (size and type checked as it
+    comes, and an oversized Content-Length refused before the body is read), as on the API."""
     round, organisation = _upload_round(request, slug)
+    handler = None
+    if request.method == "POST":
+        too_large = storage.content_length_refusal(request.META)
+        if too_large:
+            return _upload_page(request, round, organisation, UploadForm(divisions=round.divisions), 413, too_large)
+        handler = storage.ArchiveUploadHandler(request)
+        request.upload_handlers = [handler]
+    try:
+        return _upload_form(request, round, organisation, handler)
+    finally:
+        if handler is not None:
+            handler.discard()  # whatever was not moved into the store
+
+
+@csrf_protect
+def _upload_form(request: HttpRequest, round: Round, organisation, handler) -> HttpResponse:
     form = UploadForm(request.POST or None, request.FILES or None, divisions=round.divisions)
     status = 200
     if request.method == "POST":
         status = 400
-        if form.is_valid():
+        if handler is not None and handler.refusal is not None:
+            status = 413 if isinstance(handler.refusal, storage.ArchiveTooLarge) else 400
+            form.is_valid()
+            form.errors.pop("archive", None)
+            for field, errs in handler.refusal.message_dict.items():
+                form.add_error(field if field in form.fields else None, errs)
+        elif form.is_valid():
+            archive = form.cleaned_data["archive"]
             try:
                 version = services.submission_upload(
                     round=round,
                     organisation=organisation,
                     division=form.cleaned_data["division"],
                     category=form.cleaned_data["category"],
-                    archive=form.cleaned_data["archive"],
-                    original_name=form.cleaned_data["archive"].name,
+                    archive=getattr(archive, "stored", archive),
+                    original_name=archive.name,
                     actor=request.user,
                     source="web",
                     ip_address=client_address(request),
                 )
             except ValidationError as exc:
+                if isinstance(exc, storage.ArchiveTooLarge):
+                    status = 413
                 if hasattr(exc, "error_dict"):
                     for field, errs in exc.error_dict.items():
                         form.add_error(field if field in form.fields else None, errs)
@@ -86,6 +115,10 @@ def upload(request: HttpRequest, slug: str) -> HttpResponse:
                     response["HX-Redirect"] = url
                     return response
                 return redirect(url)
+    return _upload_page(request, round, organisation, form, status)
+
+
+def _upload_page(request, round: Round, organisation, form, status: int, error: str = "") -> HttpResponse:
     return render(
         request,
         "submissions/upload.html",
@@ -96,6 +129,7 @@ def upload(request: HttpRequest, slug: str) -> HttpResponse:
             "max_bytes": settings.SUBMISSION_MAX_ARCHIVE_BYTES,
             "deadline": rounds.round_deadline_with_grace(round),
             "window_open": rounds.round_submission_window_open(round),
+            "upload_error": error,
         },
         status=status,
     )
