@@ -156,6 +156,8 @@ OUTBOX_BACKOFF_MAX = env.int("OUTBOX_BACKOFF_MAX", default=3600)
 OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=50)
 OUTBOX_CLAIM_TIMEOUT = env.int("OUTBOX_CLAIM_TIMEOUT", default=max(300, EMAIL_TIMEOUT * 10))
 OUTBOX_HOLD_DAYS = env.int("OUTBOX_HOLD_DAYS", default=180)
+# The queue the outbox's tasks go to (a worker must consume it; the default queue by default).
+OUTBOX_QUEUE = env.str("OUTBOX_QUEUE", default="default")
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "UTC"
@@ -238,6 +240,7 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_ROUTES = {"common.*": {"queue": OUTBOX_QUEUE}}
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]

@@ -101,7 +101,7 @@ def _dispatch(message_ids: list[int]) -> None:
 
     for pk in message_ids:
         try:
-            current_app.send_task("common.outbox_send", kwargs={"message_id": pk})
+            current_app.send_task("common.outbox_send", kwargs={"message_id": pk}, queue=settings.OUTBOX_QUEUE)
         except Exception:  # the broker is down; the row is committed and the flush will find it
             logger.warning("outbox: could not announce message %s; the periodic flush will send it", pk)
             return
