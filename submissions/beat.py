@@ -3,4 +3,6 @@
 SCHEDULE: dict = {
     "submissions-reap-lost-checks": {"task": "submissions.runs_reap", "schedule": 30.0},
     "submissions-sweep-archives": {"task": "submissions.archives_sweep", "schedule": 3600.0},
+    # Chairs hear of flagged versions after the deadline and its grace period (one digest each).
+    "submissions-chair-digests": {"task": "submissions.chair_digests_send", "schedule": 300.0},
 }

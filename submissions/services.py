@@ -33,7 +33,6 @@ from django.utils import timezone
 
 from consortium.audit.services import audit_record
 from consortium.members.models import Organisation
-from consortium.portal.mail import portal_mail, site_link
 from submissions import checks
 from submissions.models import (
     ApiToken,
@@ -42,7 +41,6 @@ from submissions.models import (
     CheckRun,
     Finding,
     FixWindow,
-    Notice,
     Score,
     Submission,
     SubmissionVersion,
@@ -51,6 +49,7 @@ from submissions.models import (
     WorkerPing,
     WorkerPool,
 )
+from submissions.notices import version_notify
 from submissions.permissions import can_cancel_checks, can_open_fix_window, can_rerun_checks, upload_refusal
 from submissions.storage import (
     StoredUpload,
@@ -1004,50 +1003,8 @@ def _settle(version: SubmissionVersion, runs: dict[str, CheckRun], ruleset: str 
         verdict=verdict, disagreement=disagreement, checks_finished_at=timezone.now()
     )
     if updated:
-        transaction.on_commit(lambda: version_notify(version_id=version.pk))
-
-
-def version_notify(*, version_id: int) -> None:
-    """Mail the uploader the verdict, and the chairs when the official verifier failed or disagreed.
-    Each notice goes once (Notice's unique constraint)."""
-    from workinggroups.selectors import group_chairs
-
-    version = SubmissionVersion.objects.select_related(
-        "submission__round__group", "submission__organisation", "uploaded_by"
-    ).get(pk=version_id)
-    counts = {
-        sev: Finding.objects.filter(run__version=version, severity=sev).count()
-        for sev in ("error", "warning", "advisory")
-    }
-    url = site_link("submissions:detail", pk=version.submission_id)
-    subject_base = f"{version.submission} v{version.number}"
-    if version.uploaded_by:
-        _notice_once(
-            version, "checks_finished", version.uploaded_by.email,
-            f"Checks finished: {subject_base} {version.get_verdict_display().lower()}",
-            f"The checks of {subject_base} finished: {version.get_verdict_display()}.\n"
-            f"Findings: {counts['error']} errors, {counts['warning']} warnings, "
-            f"{counts['advisory']} advisories.\n\n{url}\n",
-        )  # fmt: skip
-    if version.official_verdict in ("fail", "crash") or version.disagreement:
-        why = "disagrees with the compliance engine" if version.disagreement else "failed"
-        for chair in group_chairs(version.submission.round.group):
-            _notice_once(
-                version, "official_verifier", chair.person.user.email,
-                f"Official verifier {why}: {subject_base}",
-                f"The official MLPerf package checker {why} on {subject_base} "
-                f"(official: {version.official_verdict or 'none'}, "
-                f"engine: {version.engine_verdict or 'none'}).\n\n{url}\n",
-            )  # fmt: skip
-
-
-def _notice_once(version: SubmissionVersion, kind: str, recipient: str, subject: str, body: str) -> None:
-    try:
-        with transaction.atomic():
-            Notice.objects.create(version=version, kind=kind, recipient=recipient)
-    except IntegrityError:
-        return
-    portal_mail(subject, body, [recipient])
+        # Queued in this transaction (the outbox sends it after commit): a verdict is never without its mail.
+        version_notify(version_id=version.pk)
 
 
 # ---------------------------------------------------------------- workers
