@@ -698,15 +698,28 @@ def publishable_versions(round: Round) -> list[SubmissionVersion]:
     return out
 
 
-def round_publish(*, round: Round, actor: Any = None, at: dt.datetime | None = None) -> Publication:
+def publication_waits_for(round: Round) -> list[SubmissionVersion]:
+    """Counting versions whose checks are still running: publication waits for them."""
+    out = []
+    for submission in Submission.objects.filter(round=round, withdrawal__isnull=True):
+        version = submission_selectors.official_version(submission)
+        if version is not None and version.verdict == SubmissionVersion.Verdict.PENDING:
+            out.append(version)
+    return out
+
+
+def round_publish(*, round: Round, actor: Any = None, at: dt.datetime | None = None) -> Publication | None:
     """Freeze the round: each counting version's systems become published results with stable IDs
-    (<record version>-NNNN, in the order division, organisation, system). Run twice, publishes once."""
+    (<record version>-NNNN, in the order division, organisation, system). Run twice, publishes once.
+    While a counting version's checks still run, nothing is published (None): the next run tries again."""
     at = at or timezone.now()
     with transaction.atomic():
         locked = Round.objects.select_for_update().get(pk=round.pk)
         existing = Publication.objects.filter(round=locked).first()
         if existing is not None:
             return existing
+        if publication_waits_for(locked):
+            return None
         prefix = record_version(locked)
         rows = []
         for version in publishable_versions(locked):
@@ -771,7 +784,8 @@ def rounds_publish_due(*, at: dt.datetime | None = None) -> list[Publication]:
     due = Round.objects.filter(
         published=True, phases__kind=schedules.PUBLICATION, phases__starts_at__lte=at, publication__isnull=True
     ).distinct()
-    return [round_publish(round=r, at=at) for r in due]
+    published = [round_publish(round=r, at=at) for r in due]
+    return [p for p in published if p is not None]
 
 
 CORRECTABLE = ("system_name", "accelerator", "accelerator_count", "nodes", "framework", "availability", "division")
