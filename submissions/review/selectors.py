@@ -205,4 +205,3 @@ def may_list_round_submissions(user: Any, round: Round) -> bool:
 
 def withdrawn_submission_ids(round: Round) -> set[int]:
     return set(Withdrawal.objects.filter(submission__round=round).values_list("submission_id", flat=True))
-
