@@ -91,8 +91,11 @@ def objection_new(request: HttpRequest, slug: str) -> HttpResponse:
             except PermissionDenied as exc:
                 form.add_error(None, _text(exc))
             except ValidationError as exc:
-                for field, errs in getattr(exc, "error_dict", {None: exc.error_list}).items():
-                    form.add_error(field if field in form.fields else None, errs)
+                if hasattr(exc, "error_dict"):
+                    for field, errs in exc.error_dict.items():
+                        form.add_error(field if field in form.fields else None, errs)
+                else:
+                    form.add_error(None, exc)
     return render(request, "submissions/review/objection_new.html", {"round": round, "form": form}, status=status)
 
 
@@ -206,12 +209,15 @@ def inbox(request: HttpRequest) -> HttpResponse:
     organisation = permissions.organisation_of(request.user)
     if organisation is None:
         raise PermissionDenied("The objections inbox is for people of member organisations.")
-    against = [
-        o for o in selectors.objections_against(request.user) if permissions.can_view_review(request.user, o.round)
-    ]
-    filed = [
-        o for o in selectors.objections_filed_by(request.user) if permissions.can_view_review(request.user, o.round)
-    ]
+    seen: dict[int, bool] = {}
+
+    def visible(o: Objection) -> bool:
+        if o.round_id not in seen:
+            seen[o.round_id] = permissions.can_view_review(request.user, o.round)
+        return seen[o.round_id]
+
+    against = [o for o in selectors.objections_against(request.user) if visible(o)]
+    filed = [o for o in selectors.objections_filed_by(request.user) if visible(o)]
     return render(
         request, "submissions/review/inbox.html", {"organisation": organisation, "against": against, "filed": filed}
     )
