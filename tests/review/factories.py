@@ -37,9 +37,15 @@ def review_round(group, *, phase: str = "objection_filing", slug: str = "trainin
     """A published round whose clock stands in `phase` now (MLPerf calendar offsets from the deadline)."""
     deadline = timezone.now() - PHASE_OFFSETS[phase]
     round = Round.objects.create(
-        group=group, name=name, slug=slug, suite="training", ruleset="5.1.0", divisions=["closed", "open"],
-        published=True, grace_minutes=60,
-    )  # fmt: skip
+        group=group,
+        name=name,
+        slug=slug,
+        suite="training",
+        ruleset="5.1.0",
+        divisions=["closed", "open"],
+        published=True,
+        grace_minutes=60,
+    )
     grace = dt.timedelta(minutes=60)
     phases = [
         ("registration", deadline - 84 * DAY, deadline - 56 * DAY),
@@ -60,26 +66,53 @@ def new_org(name: str, slug: str, *, submitter_email: str):
     return org, user
 
 
-def frozen_submission(round, organisation, *, systems=("sys1",), benchmark="retinanet", minutes=42.5,
-                      verdict="passed", division="closed", nodes=2, per_node=8) -> Submission:  # fmt: skip
+def frozen_submission(
+    round,
+    organisation,
+    *,
+    systems=("sys1",),
+    benchmark="retinanet",
+    minutes=42.5,
+    verdict="passed",
+    division="closed",
+    nodes=2,
+    per_node=8,
+) -> Submission:
     """A submission with one in-time version whose package is on disk, as unpacked, with scores."""
-    submission = Submission.objects.create(round=round, organisation=organisation, division=division,
-                                           category="available")  # fmt: skip
+    submission = Submission.objects.create(
+        round=round, organisation=organisation, division=division, category="available"
+    )
     folder = organisation.results_folder or organisation.name
     sha = hashlib.sha256(f"{organisation.slug}-{round.slug}".encode()).hexdigest()
     version = SubmissionVersion.objects.create(
-        submission=submission, number=1, sha256=sha, size=100, original_name=f"{folder}.tar.gz",
-        uploaded_at=timezone.now() - 40 * DAY, source="seed", in_time=True, state="unpacked", verdict=verdict,
-    )  # fmt: skip
+        submission=submission,
+        number=1,
+        sha256=sha,
+        size=100,
+        original_name=f"{folder}.tar.gz",
+        uploaded_at=timezone.now() - 40 * DAY,
+        source="seed",
+        in_time=True,
+        state="unpacked",
+        verdict=verdict,
+    )
     root = submission_services.version_folder(version) / "package" / folder
     for n, system in enumerate(systems):
         (root / "systems").mkdir(parents=True, exist_ok=True)
-        (root / "systems" / f"{system}.json").write_text(json.dumps({
-            "submitter": organisation.name, "division": division, "status": "Available on-premise",
-            "system_name": f"{organisation.name} {system.upper()}", "number_of_nodes": str(nodes),
-            "accelerators_per_node": str(per_node), "accelerator_model_name": "Example GPU X1",
-            "framework": "PyTorch 2.5",
-        }))  # fmt: skip
+        (root / "systems" / f"{system}.json").write_text(
+            json.dumps(
+                {
+                    "submitter": organisation.name,
+                    "division": division,
+                    "status": "Available on-premise",
+                    "system_name": f"{organisation.name} {system.upper()}",
+                    "number_of_nodes": str(nodes),
+                    "accelerators_per_node": str(per_node),
+                    "accelerator_model_name": "Example GPU X1",
+                    "framework": "PyTorch 2.5",
+                }
+            )
+        )
         bench = root / "results" / system / benchmark
         bench.mkdir(parents=True, exist_ok=True)
         (bench / "result_0.txt").write_text("\n".join(LOG_LINES).replace("%s", organisation.name) + "\n")

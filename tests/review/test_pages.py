@@ -24,14 +24,24 @@ def _expect(response, expected):
 
 
 def _objection(roles, review):
-    return services.objection_file(actor=roles.submitter, submission=review.initech, summary="Batch size",
-                                   rule="Training rules 5.1", evidence=EVIDENCE)  # fmt: skip
+    return services.objection_file(
+        actor=roles.submitter,
+        submission=review.initech,
+        summary="Batch size",
+        rule="Training rules 5.1",
+        evidence=EVIDENCE,
+    )
 
 
 def _vote(roles, review, objection=None):
-    return services.vote_open(actor=roles.chair, round=review.round, question="Support objection?",
-                              options=[("Support", "fix_required"), ("Reject", "rejected")],
-                              closes_at=timezone.now() + dt.timedelta(days=2), objection=objection)  # fmt: skip
+    return services.vote_open(
+        actor=roles.chair,
+        round=review.round,
+        question="Support objection?",
+        options=[("Support", "fix_required"), ("Reject", "rejected")],
+        closes_at=timezone.now() + dt.timedelta(days=2),
+        objection=objection,
+    )
 
 
 # Acme (member, submitter, primary) submitted; Globex's chair chairs the group; staff sees all.
@@ -51,7 +61,7 @@ EXPECTED = {
         "staff": 200,
         "dataset_admin": 404,
         "default": 403,
-    },  # fmt: skip
+    },
     "published": {"default": 200},
 }
 
@@ -109,16 +119,26 @@ def test_only_chairs_and_staff_assign_reviews(roles, review, role):
 def test_filing_through_the_page_with_a_bad_line_keeps_the_input_and_says_why(roles, review):
     response = roles.client("submitter").post(
         f"/rounds/{review.round.slug}/objections/new/",
-        {"against": review.initech.pk, "summary": "Bad batch", "rule": "§9", "evidence": "results/box/retinanet/result_0.txt:77"},
-    )  # fmt: skip
+        {
+            "against": review.initech.pk,
+            "summary": "Bad batch",
+            "rule": "§9",
+            "evidence": "results/box/retinanet/result_0.txt:77",
+        },
+    )
     assert response.status_code == 400
     text = response.content.decode()
     assert "has 5 lines in version 1; there is no line 77" in text and "Bad batch" in text
     assert not Objection.objects.exists()
     ok = roles.client("submitter").post(
         f"/rounds/{review.round.slug}/objections/new/",
-        {"against": review.initech.pk, "summary": "Bad batch", "rule": "§9", "evidence": "results/box/retinanet/result_0.txt:3"},
-    )  # fmt: skip
+        {
+            "against": review.initech.pk,
+            "summary": "Bad batch",
+            "rule": "§9",
+            "evidence": "results/box/retinanet/result_0.txt:3",
+        },
+    )
     assert ok.status_code == 302 and Objection.objects.count() == 1
 
 
@@ -165,8 +185,9 @@ def _busy_round(roles):
     for n in range(4):
         org, user = new_org(f"Org{n}", f"org{n}", submitter_email=f"s@org{n}.test")
         frozen_submission(review.round, org, systems=("a", "b"))
-        services.objection_file(actor=user, submission=review.initech, summary=f"Issue {n}", rule="§1",
-                                evidence=EVIDENCE)  # fmt: skip
+        services.objection_file(
+            actor=user, submission=review.initech, summary=f"Issue {n}", rule="§1", evidence=EVIDENCE
+        )
     services.review_assignments_make(actor=roles.chair, round=review.round)
     for _ in range(3):
         _vote(roles, review)

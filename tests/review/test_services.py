@@ -31,8 +31,15 @@ EVIDENCE = [{"path": "results/box/retinanet/result_0.txt", "line": 3}]
 
 
 def _file(review, user, **overrides):
-    fields = dict(actor=user, submission=review.initech, summary="Batch size not allowed", rule="Training rules 5.1",
-                  details="See line 3.", fix_required=True, evidence=EVIDENCE)  # fmt: skip
+    fields = dict(
+        actor=user,
+        submission=review.initech,
+        summary="Batch size not allowed",
+        rule="Training rules 5.1",
+        details="See line 3.",
+        fix_required=True,
+        evidence=EVIDENCE,
+    )
     fields.update(overrides)
     return services.objection_file(**fields)
 
@@ -197,9 +204,15 @@ def test_review_assignments_pair_by_result_count_once(roles, review):
 
 
 def _vote(review, roles, objection=None, options=(("Support", "fix_required"), ("Reject", "rejected"))):
-    return services.vote_open(actor=roles.chair, round=review.round, question="Support the objection?",
-                              options=list(options), closes_at=timezone.now() + dt.timedelta(days=1),
-                              objection=objection, seed=99)  # fmt: skip
+    return services.vote_open(
+        actor=roles.chair,
+        round=review.round,
+        question="Support the objection?",
+        options=list(options),
+        closes_at=timezone.now() + dt.timedelta(days=1),
+        objection=objection,
+        seed=99,
+    )
 
 
 def test_one_ballot_per_organisation_and_none_after_close(roles, review):
@@ -220,8 +233,12 @@ def test_one_ballot_per_organisation_and_none_after_close(roles, review):
 def test_a_ballot_after_the_closing_time_is_refused(roles, review):
     vote = _vote(review, roles)
     with pytest.raises(PermissionDenied, match="no more ballots"):
-        services.ballot_cast(actor=roles.submitter, vote=vote, ranking=[vote.options.first().key],
-                             at=vote.closes_at + dt.timedelta(seconds=1))  # fmt: skip
+        services.ballot_cast(
+            actor=roles.submitter,
+            vote=vote,
+            ranking=[vote.options.first().key],
+            at=vote.closes_at + dt.timedelta(seconds=1),
+        )
     assert not Ballot.objects.exists()
 
 
@@ -255,8 +272,13 @@ def test_bad_votes_are_refused(roles, review):
     with pytest.raises(ValidationError, match="at least two options"):
         _vote(review, roles, options=(("Only", "rejected"),))
     with pytest.raises(PermissionDenied):
-        services.vote_open(actor=roles.submitter, round=review.round, question="q", options=[("a", ""), ("b", "")],
-                           closes_at=timezone.now() + dt.timedelta(days=1))  # fmt: skip
+        services.vote_open(
+            actor=roles.submitter,
+            round=review.round,
+            question="q",
+            options=[("a", ""), ("b", "")],
+            closes_at=timezone.now() + dt.timedelta(days=1),
+        )
     assert not Vote.objects.exists()
 
 
@@ -300,7 +322,11 @@ def test_publication_freezes_results_with_ids_in_division_organisation_system_or
     first = results[0]
     assert first.version_sha256 == review.acme.versions.get().sha256
     assert (first.system_name, first.accelerator, first.accelerator_count, first.nodes) == (
-        "Acme AI SYS1", "Example GPU X1", 16, 2)  # fmt: skip
+        "Acme AI SYS1",
+        "Example GPU X1",
+        16,
+        2,
+    )
     assert [(s.benchmark, s.score) for s in first.scores.all()] == [("retinanet", 42.5)]
     assert publication.result_count == 4
     assert services.round_publish(round=review.round) == publication  # twice: published once
@@ -340,10 +366,16 @@ def test_corrections_are_recorded_and_keep_the_id(roles):
     result = PublishedResult.objects.get(result_id="5.1-0003")
     with pytest.raises(PermissionDenied):
         services.result_correct(actor=roles.submitter, result=result, field="system_name", new_value="x", reason="y")
-    services.result_correct(actor=roles.chair, result=result, field="system_name", new_value="Initech Box 2",
-                            reason="Typo in the system description.")  # fmt: skip
-    services.result_correct(actor=roles.chair, result=result, field="score:retinanet", new_value="29.5",
-                            reason="Summarizer rerun.")  # fmt: skip
+    services.result_correct(
+        actor=roles.chair,
+        result=result,
+        field="system_name",
+        new_value="Initech Box 2",
+        reason="Typo in the system description.",
+    )
+    services.result_correct(
+        actor=roles.chair, result=result, field="score:retinanet", new_value="29.5", reason="Summarizer rerun."
+    )
     result.refresh_from_db()
     assert result.result_id == "5.1-0003" and result.system_name == "Initech Box 2"
     assert result.scores.get().score == 29.5
