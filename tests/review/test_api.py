@@ -195,3 +195,11 @@ def test_results_after_publication_for_everyone(roles, role):
         "version_sha256": review.acme.versions.get().sha256,
     }
     assert [r["result_id"] for r in body["results"]] == ["5.1-0001", "5.1-0002", "5.1-0003"]
+
+
+def test_openapi_describes_the_review_endpoints(client):
+    paths = client.get("/api/openapi.json").json()["paths"]
+    assert set(paths["/api/v1/rounds/{slug}/objections"]) == {"get", "post"}
+    assert set(paths["/api/v1/submissions/{submission_id}/withdraw"]) == {"post"}
+    assert set(paths["/api/v1/rounds/{slug}/results"]) == {"get"}
+    assert paths["/api/v1/rounds/{slug}/objections"]["post"]["security"] == [{"BearerToken": []}]
