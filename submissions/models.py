@@ -329,3 +329,23 @@ class UploadLimit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.per_day}/day for {self.organisation or 'everyone'} in {self.round}"
+
+
+# The review and publication of a round (issue 12), in their own module; imported here so that they
+# belong to this app and its migrations.
+from submissions.review.models import (  # noqa: E402, F401
+    Ballot,
+    Correction,
+    Objection,
+    ObjectionEvidence,
+    ObjectionResponse,
+    Outcome,
+    Publication,
+    PublishedResult,
+    PublishedScore,
+    ReviewAssignment,
+    RoundReview,
+    Vote,
+    VoteOption,
+    Withdrawal,
+)
