@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.forms",  # its templates, so that consortium/templates can override the error list
     "django_htmx",
     "allauth",
     "allauth.account",
@@ -68,6 +69,9 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "consortium.urls"
 WSGI_APPLICATION = "consortium.wsgi.application"
+
+# Form errors render with role="alert" (consortium/templates/django/forms/errors/list/ul.html).
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 TEMPLATES = [
     {

@@ -922,7 +922,23 @@ def _execute_unpack(version: SubmissionVersion) -> tuple[checks.CheckOutcome, Pa
         return checks.CheckOutcome("failed", [finding], message="No package in the archive."), None
     SubmissionVersion.objects.filter(pk=version.pk).update(state=SubmissionVersion.State.UNPACKED)
     message = f"{result.entries} files, {result.total_bytes} bytes unpacked."
-    return checks.CheckOutcome("passed", [], message=message), root
+    return checks.CheckOutcome("passed", _folder_warnings(version, root, target), message=message), root
+
+
+def _folder_warnings(version: SubmissionVersion, root: Path, target: Path) -> list[dict]:
+    """A warning when the package's top folder is another organisation's results folder (a package of
+    Krai uploaded by NVIDIA): probably the wrong file."""
+    if root == target:  # systems/ and results/ at the top: no folder name to compare
+        return []
+    own = version.submission.organisation
+    other = Organisation.objects.filter(results_folder=root.name).exclude(pk=own.pk).first()
+    if other is None:
+        return []
+    own_folder = f"{own.results_folder}/" if own.results_folder else "its own folder"
+    message = (f"The package's top folder {root.name}/ is the results folder of {other}, not of {own} "
+               f"(expected {own_folder}). Check that this is the right package.")  # fmt: skip
+    return [{"severity": "warning", "check": "unpack.other_organisation", "key": None, "line": None, "path": "",
+             "message": message}]  # fmt: skip
 
 
 def _execute_kind(
