@@ -410,8 +410,11 @@ def attention_items(user: Any) -> list:
         )
     organisation = person.organisation if person.is_approved_member else None
     if organisation is not None and permissions.can_register_for_rounds(user, organisation):
+        registered_rounds = set(
+            RoundRegistration.objects.filter(organisation=organisation).values_list("round_id", flat=True)
+        )
         for round in _with_phases(Round.objects.filter(published=True)):
-            registered = round_is_registered(round, organisation)
+            registered = round.pk in registered_rounds
             if round_registration_open(round, now) and not registered:
                 closes = round_phase(round, schedules.REGISTRATION).ends_at
                 items.append(
