@@ -50,14 +50,24 @@ def demo_pages(
     staff: str = "admin@example.org",
     organisation: str = "nvidia",
     group: str = "training",
-    round: str = "training-v5-1",
+    round: str | None = None,
     dataset: str | None = None,
 ) -> list[Page]:
     """Every page of issue 15's list, as the role that uses it; admin changelists as staff."""
     from consortium.licensing.models import Dataset
     from submissions.models import Submission
 
+    from workinggroups.models import Round
+
     dataset = dataset or _first_slug(Dataset)
+    if round is None:  # the group's round with the most submissions: its lists are the longest
+        busiest = (
+            Round.objects.filter(group__slug=group, published=True)
+            .annotate(n=Count("submissions"))
+            .order_by("-n", "-pk")
+            .first()
+        )
+        round = busiest.slug if busiest else "training-v5-1"
     submission = (
         Submission.objects.filter(organisation__slug=organisation)
         .annotate(n=Count("versions__check_runs__findings"))
