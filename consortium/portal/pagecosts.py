@@ -56,7 +56,6 @@ def demo_pages(
     """Every page of issue 15's list, as the role that uses it; admin changelists as staff."""
     from consortium.licensing.models import Dataset
     from submissions.models import Submission
-
     from workinggroups.models import Round
 
     dataset = dataset or _first_slug(Dataset)

@@ -106,6 +106,12 @@ def _bulk(model: type[models.Model], rows: list, *, ignore_conflicts: bool = Fal
     return out
 
 
+def _bulk_audit(rows: list[AuditEvent]) -> None:
+    """Audit events keep the moment of what they record (the log covers ten years)."""
+    with _stated_times(_field(AuditEvent, "at")):
+        _bulk(AuditEvent, rows)
+
+
 def _sha(*parts: object) -> str:
     return hashlib.sha256("/".join(map(str, parts)).encode()).hexdigest()
 
@@ -166,7 +172,7 @@ class _Seeder:
                 for i, o in enumerate(fresh)
             ],
         )
-        _bulk(AuditEvent, [self.audit(action="members.organisation_created", target=o, at=self.now) for o in fresh])
+        _bulk_audit([self.audit(action="members.organisation_created", target=o, at=self.now) for o in fresh])
         self.add("organisations", len(fresh))
         return orgs
 
@@ -239,8 +245,7 @@ class _Seeder:
         before = OrganisationRole.objects.count()
         _bulk(OrganisationRole, roles, ignore_conflicts=True)
         self.add("organisation roles", OrganisationRole.objects.count() - before)
-        _bulk(
-            AuditEvent,
+        _bulk_audit(
             [
                 self.audit(action="roster.person_approved", target=p, at=p.affiliated_since or self.now,
                            organisation=p.organisation)
@@ -353,8 +358,7 @@ class _Seeder:
                 for ph in r._phases  # type: ignore[attr-defined]
             ],
         )
-        _bulk(
-            AuditEvent,
+        _bulk_audit(
             [self.audit(action="workinggroups.round_created", target=saved[r.slug], at=r.created_at) for r in new],
         )
         self.add("rounds", len(new))
@@ -413,8 +417,7 @@ class _Seeder:
         ]
         _bulk(RoundRegistration, regs)
         self.add("round registrations", len(regs))
-        _bulk(
-            AuditEvent,
+        _bulk_audit(
             [self.audit(action="workinggroups.round_registered", target=r, at=r.registered_at,
                         organisation=r.organisation) for r in regs],
         )  # fmt: skip
@@ -488,8 +491,7 @@ class _Seeder:
             v.pk = saved[(v.submission_id, v.number)]
         self._checks(round, new_versions)
         org_of = {s.pk: orgs[org_id] for (org_id, _div), s in have.items()}
-        _bulk(
-            AuditEvent,
+        _bulk_audit(
             [
                 self.audit(action="submissions.version_uploaded", target=v, at=v.uploaded_at,
                            organisation=org_of[v.submission_id],
