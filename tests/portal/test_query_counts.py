@@ -9,14 +9,9 @@ at a small size (several rows in every list), then doubled; the pages are those 
 import pytest
 from django.db import connection, reset_queries
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
-from consortium.licensing.demo import seed_licensing
-from consortium.members.demo import seed_members
 from consortium.portal.pagecosts import clients_for, demo_pages
-from consortium.portal.scale import ScaleCounts, seed_scale
-from submissions.demo import seed_pools
-from workinggroups.demo import seed_workinggroups
+from consortium.portal.scale import ScaleCounts
 
 pytestmark = pytest.mark.django_db
 
@@ -119,16 +114,6 @@ PINNED = {
 }
 
 
-def _world(counts: ScaleCounts) -> None:
-    today = timezone.localdate()
-    quiet = lambda *_: None  # noqa: E731
-    seed_members(today=today, log=quiet)
-    seed_workinggroups(today=today, log=quiet)
-    seed_pools()
-    seed_licensing(today=today, log=quiet)
-    seed_scale(counts=counts, today=today, log=quiet)
-
-
 def _counts(pages, clients) -> dict[str, int]:
     out = {}
     for page in pages:
@@ -146,9 +131,8 @@ def _limit(name: str) -> int:
     return PINNED[name] + HEADROOM
 
 
-def test_every_page_stays_under_its_pinned_query_count(settings, django_assert_max_num_queries):
-    settings.DEMO_MODE = True
-    _world(SMALL)
+def test_every_page_stays_under_its_pinned_query_count(scale_world, django_assert_max_num_queries):
+    scale_world(SMALL)
     pages = demo_pages()
     clients = clients_for(pages)
     assert len(pages) > 60  # the issue's list and every admin changelist
@@ -159,28 +143,27 @@ def test_every_page_stays_under_its_pinned_query_count(settings, django_assert_m
             assert client.get(page.url).status_code == 200
 
 
-def test_no_page_makes_more_queries_when_the_rows_double(settings):
-    settings.DEMO_MODE = True
-    _world(SMALL)
+def test_no_page_makes_more_queries_when_the_rows_double(scale_world):
+    scale_world(SMALL)
     pages = demo_pages()  # the URLs are fixed now: the same pages, with more rows behind them
     clients = clients_for(pages)
     before = _counts(pages, clients)
-    _world(DOUBLED)
+    scale_world(DOUBLED)
     after = _counts(pages, clients)
     grown = {name: (before[name], after[name]) for name in before if after[name] > before[name]}
     assert grown == {}
 
 
-def test_the_doubled_data_really_has_more_rows_in_the_lists():
+def test_the_doubled_data_really_has_more_rows_in_the_lists(scale_world):
     """The doubling test means something only if the lists behind the pages grow."""
     from consortium.licensing.models import Dataset
     from submissions.models import Finding, SubmissionVersion
     from workinggroups.models import GroupMembership, Round
 
-    _world(SMALL)
+    scale_world(SMALL)
     small = [SubmissionVersion.objects.count(), Finding.objects.count(), Round.objects.count(),
              GroupMembership.objects.count(), Dataset.objects.count()]  # fmt: skip
-    _world(DOUBLED)
+    scale_world(DOUBLED)
     doubled = [SubmissionVersion.objects.count(), Finding.objects.count(), Round.objects.count(),
                GroupMembership.objects.count(), Dataset.objects.count()]  # fmt: skip
     assert all(d > s for s, d in zip(small, doubled, strict=True)), (small, doubled)
