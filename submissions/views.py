@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from consortium.audit.client import client_address
 from consortium.members.permissions import is_staff_admin, person_of
+from consortium.portal.pagination import paginate
 from submissions import permissions, selectors, services, storage
 from submissions.forms import FindingFilterForm, FixWindowForm, UploadForm
 from submissions.models import CheckKind, CheckRun
@@ -37,8 +38,9 @@ def _errors_text(exc: ValidationError) -> str:
 
 @login_required
 def mine(request: HttpRequest) -> HttpResponse:
-    subs = selectors.submissions_visible_to(request.user).order_by("-round__created_at", "organisation__name")
-    grouped = [(r, list(items)) for r, items in groupby(subs, key=lambda s: s.round)]
+    subs = selectors.submissions_visible_to(request.user).order_by("-round__created_at", "organisation__name", "pk")
+    page = paginate(request, subs)
+    grouped = [(r, list(items)) for r, items in groupby(page, key=lambda s: s.round)]
     person = person_of(request.user)
     open_rounds = [
         r
@@ -48,7 +50,7 @@ def mine(request: HttpRequest) -> HttpResponse:
         and person.organisation
         and permissions.upload_refusal(request.user, r, person.organisation) is None
     ]
-    return render(request, "submissions/mine.html", {"grouped": grouped, "open_rounds": open_rounds})
+    return render(request, "submissions/mine.html", {"grouped": grouped, "open_rounds": open_rounds, "page": page})
 
 
 def _upload_round(request: HttpRequest, slug: str) -> tuple[Round, object]:
