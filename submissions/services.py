@@ -32,6 +32,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from consortium.audit.services import audit_record
+from consortium.common.mail import site_link
 from consortium.members.models import Organisation
 from submissions import checks
 from submissions.models import (
@@ -49,7 +50,7 @@ from submissions.models import (
     WorkerPing,
     WorkerPool,
 )
-from submissions.notices import version_notify
+from submissions.notices import submission_mail, version_notify
 from submissions.permissions import can_cancel_checks, can_open_fix_window, can_rerun_checks, upload_refusal
 from submissions.storage import (
     StoredUpload,
@@ -721,8 +722,13 @@ def run_gave_up_notify(*, run_id: int) -> None:
     recipients = {u.email for u in staff}
     if version.uploaded_by and version.uploaded_by.email:
         recipients.add(version.uploaded_by.email)
-    for email in sorted(recipients):
-        _notice_once(version, f"gave_up:{run.kind}:{run.attempt}"[:40], email, subject, body)
+    submission_mail(
+        key=f"gave_up:{run.pk}:{run.attempt}",
+        submission=version.submission,
+        recipients=sorted(recipients),
+        subject=subject,
+        body=body,
+    )
 
 
 def _message_run(raw: bytes | str) -> tuple[int, int] | None:

@@ -4,12 +4,10 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('submissions', '0003_notices_into_outbox'),
-        ('submissions', '0003_review'),
-        ('submissions', '0003_score_system_columns'),
+        ("submissions", "0003_notices_into_outbox"),
+        ("submissions", "0003_review"),
+        ("submissions", "0003_score_system_columns"),
     ]
 
-    operations = [
-    ]
+    operations = []
