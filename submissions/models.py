@@ -349,3 +349,6 @@ from submissions.review.models import (  # noqa: E402, F401
     VoteOption,
     Withdrawal,
 )
+
+# What the results explorer (issue 13) adds to the published record, in its own module.
+from submissions.results.models import PublishedResultDetail, PublishedScoreDetail  # noqa: E402, F401
