@@ -313,3 +313,52 @@ def latest_of_systems(systems: list[tuple[str, str]], at: dt.datetime | None = N
     ):  # fmt: skip
         newest[(folder, system)] = rid
     return [newest[s] for s in systems[:MAX_COMPARED] if s in newest]
+
+
+# ---------------------------------------------------------------- rows as the table, exports and API give them
+
+
+def detail_of(obj: Any) -> Any:
+    try:
+        return obj.detail
+    except Exception:  # no details recorded (published before the explorer): blank columns
+        return None
+
+
+def row(score: PublishedScore, *, derived: bool = False) -> dict[str, Any]:
+    """One row of the explorer, the same for the table, the CSV, the JSON and the API."""
+    r = score.result
+    rd, sd = detail_of(r), detail_of(score)
+    out: dict[str, Any] = {
+        "result_id": r.result_id,
+        "round": r.round.slug,
+        "round_name": r.round.name,
+        "suite": r.round.suite,
+        "organisation": r.organisation_name,
+        "submitter_folder": r.submitter_folder,
+        "system": r.system,
+        "system_name": r.system_name,
+        "nodes": r.nodes,
+        "host_processor": rd.host_processor if rd else "",
+        "host_processor_count": rd.host_processor_count if rd else None,
+        "accelerator": r.accelerator,
+        "accelerator_count": r.accelerator_count,
+        "framework": r.framework,
+        "division": r.division,
+        "availability": r.availability,
+        "benchmark": score.benchmark if score.scaling == "strong" else f"{score.benchmark}:weak",
+        "scenario": sd.scenario if sd else "",
+        "score": score.score,
+        "units": score.units,
+        "version_sha256": r.version_sha256,
+        "submission_id": r.submission_id,
+    }
+    if derived:
+        out["per_accelerator"] = getattr(score, "derived", None)
+        out["per_accelerator_units"] = derived_units(score.units)
+        out["per_accelerator_note"] = DERIVED_NOTE
+    return out
+
+
+def derived_units(units: str) -> str:
+    return f"accelerator-{units}" if units in TIME_UNITS else f"{units} per accelerator"

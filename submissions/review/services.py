@@ -24,8 +24,8 @@ from submissions import services as submission_services
 from submissions.models import Score, Submission, SubmissionVersion
 from submissions.notices import submission_mail
 from submissions.permissions import can_view_submission
-from submissions.review import pairing, permissions, tally
 from submissions.results.services import published_details_record
+from submissions.review import pairing, permissions, tally
 from submissions.review.models import (
     Ballot,
     Correction,
