@@ -5,31 +5,63 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('submissions', '0004_merge_20261203_1158'),
+        ("submissions", "0004_merge_20261203_1158"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='PublishedResultDetail',
+            name="PublishedResultDetail",
             fields=[
-                ('result', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, primary_key=True, related_name='detail', serialize=False, to='submissions.publishedresult')),
-                ('suite', models.CharField(db_index=True, help_text="The round's suite, copied for filtering", max_length=20)),
-                ('host_processor', models.CharField(blank=True, max_length=300)),
-                ('host_processor_count', models.PositiveIntegerField(blank=True, help_text='Per node × nodes', null=True)),
-                ('description', models.JSONField(blank=True, default=dict, help_text='systems/<system>.json as frozen')),
+                (
+                    "result",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        primary_key=True,
+                        related_name="detail",
+                        serialize=False,
+                        to="submissions.publishedresult",
+                    ),
+                ),
+                (
+                    "suite",
+                    models.CharField(db_index=True, help_text="The round's suite, copied for filtering", max_length=20),
+                ),
+                ("host_processor", models.CharField(blank=True, max_length=300)),
+                (
+                    "host_processor_count",
+                    models.PositiveIntegerField(blank=True, help_text="Per node × nodes", null=True),
+                ),
+                (
+                    "description",
+                    models.JSONField(blank=True, default=dict, help_text="systems/<system>.json as frozen"),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='PublishedScoreDetail',
+            name="PublishedScoreDetail",
             fields=[
-                ('score', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, primary_key=True, related_name='detail', serialize=False, to='submissions.publishedscore')),
-                ('model', models.CharField(blank=True, db_index=True, help_text='Training: the benchmark', max_length=100)),
-                ('scenario', models.CharField(blank=True, help_text='Inference only (Offline, Server, …)', max_length=40)),
-                ('runs', models.JSONField(blank=True, default=list, help_text='[{file, minutes, compliant, counted}]')),
-                ('accuracy', models.FloatField(blank=True, help_text='Inference only', null=True)),
-                ('accuracy_metric', models.CharField(blank=True, max_length=40)),
+                (
+                    "score",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        primary_key=True,
+                        related_name="detail",
+                        serialize=False,
+                        to="submissions.publishedscore",
+                    ),
+                ),
+                (
+                    "model",
+                    models.CharField(blank=True, db_index=True, help_text="Training: the benchmark", max_length=100),
+                ),
+                (
+                    "scenario",
+                    models.CharField(blank=True, help_text="Inference only (Offline, Server, …)", max_length=40),
+                ),
+                ("runs", models.JSONField(blank=True, default=list, help_text="[{file, minutes, compliant, counted}]")),
+                ("accuracy", models.FloatField(blank=True, help_text="Inference only", null=True)),
+                ("accuracy_metric", models.CharField(blank=True, max_length=40)),
             ],
         ),
     ]

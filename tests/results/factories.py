@@ -27,7 +27,8 @@ def log_lines(org: str, minutes: float) -> str:
                 f':::MLLOG {{"key": "submission_org", "value": "{org}", "time_ms": 1, "metadata": {{"lineno": 1}}}}',
                 ':::MLLOG {"key": "init_start", "value": null, "time_ms": 2, "metadata": {"lineno": 2}}',
                 f':::MLLOG {{"key": "run_start", "value": null, "time_ms": {start}, "metadata": {{"lineno": 3}}}}',
-                f':::MLLOG {{"key": "run_stop", "value": null, "time_ms": {stop}, "metadata": {{"status": "success"}}}}',
+                f':::MLLOG {{"key": "run_stop", "value": null, "time_ms": {stop}, '
+                '"metadata": {"status": "success"}}',
             ]
         )
         + "\n"
@@ -57,15 +58,28 @@ def published_package(round, organisation, systems: list[dict], *, verdict: str 
     )
     folder = organisation.results_folder or organisation.name
     version = SubmissionVersion.objects.create(
-        submission=submission, number=1, sha256=hashlib.sha256(f"{organisation.slug}-{round.slug}".encode()).hexdigest(),
-        size=100, original_name=f"{folder}.tar.gz", uploaded_at=timezone.now() - 40 * DAY, source="seed",
-        in_time=True, state="unpacked", verdict=verdict,
-    )  # fmt: skip
+        submission=submission,
+        number=1,
+        sha256=hashlib.sha256(f"{organisation.slug}-{round.slug}".encode()).hexdigest(),
+        size=100,
+        original_name=f"{folder}.tar.gz",
+        uploaded_at=timezone.now() - 40 * DAY,
+        source="seed",
+        in_time=True,
+        state="unpacked",
+        verdict=verdict,
+    )
     root = submission_services.version_folder(version) / "package" / folder
     (root / "systems").mkdir(parents=True, exist_ok=True)
     for s in systems:
-        desc = system_json(organisation.name, s["name"], nodes=s["nodes"], per_node=s["per_node"],
-                           accelerator=s.get("accelerator", "Example GPU X1"), framework=s.get("framework", "PyTorch 2.5"))  # fmt: skip
+        desc = system_json(
+            organisation.name,
+            s["name"],
+            nodes=s["nodes"],
+            per_node=s["per_node"],
+            accelerator=s.get("accelerator", "Example GPU X1"),
+            framework=s.get("framework", "PyTorch 2.5"),
+        )
         (root / "systems" / f"{s['system']}.json").write_text(json.dumps(desc))
         for bench, runs in s["scores"].items():
             bdir = root / "results" / s["system"] / bench
@@ -80,8 +94,15 @@ def published_package(round, organisation, systems: list[dict], *, verdict: str 
 def system(
     system: str, name: str, *, nodes=1, per_node=8, accelerator="Example GPU X1", framework="PyTorch 2.5", **scores
 ):
-    return {"system": system, "name": name, "nodes": nodes, "per_node": per_node, "accelerator": accelerator,
-            "framework": framework, "scores": scores}  # fmt: skip
+    return {
+        "system": system,
+        "name": name,
+        "nodes": nodes,
+        "per_node": per_node,
+        "accelerator": accelerator,
+        "framework": framework,
+        "scores": scores,
+    }
 
 
 def published_round(group, *, name: str, slug: str, packages: list[tuple], phase: str = "published"):
@@ -100,18 +121,67 @@ def two_rounds(group, org):
     round in review (frozen, not published) whose results must never show."""
     initech, _ = new_org("Initech", "initech", submitter_email="sub@initech.test")
     globex, _ = new_org("Hooli", "hooli", submitter_email="sub@hooli.test")
-    v50 = published_round(group, name="Training v5.0", slug="training-v5-0", packages=[
-        (org, [system("dgx8", "Acme DGX 8", per_node=8, retinanet=[30, 31, 32, 33, 34], bert=[10, 11, 12, 13, 14])]),
-        (initech, [system("box64", "Initech Box 64", nodes=8, per_node=8, accelerator="Example GPU X2",
-                          framework="JAX 0.4", retinanet=[8, 9, 10, 11, 12])]),
-    ])  # fmt: skip
-    v51 = published_round(group, name="Training v5.1", slug="training-v5-1", packages=[
-        (org, [system("dgx8", "Acme DGX 8", per_node=8, retinanet=[25, 26, 27, 28, 29]),
-               system("dgx64", "Acme DGX 64", nodes=8, per_node=8, retinanet=[5, 6, 7, 8, 9])]),
-        (globex, [system("hx16", "Hooli HX 16", nodes=2, per_node=8, accelerator="Example GPU X2",
-                         framework="=HYPERLINK(\"http://x\")", retinanet=[15, 16, 17, 18, 19], flux1=[40, 41, 42, 43, 44])]),
-    ])  # fmt: skip
-    hidden = published_round(group, name="Training v6.0", slug="training-v6-0", phase="objection_review", packages=[
-        (org, [system("secret", "Acme Secret Prototype", retinanet=[1, 2, 3, 4, 5])]),
-    ])  # fmt: skip
+    v50 = published_round(
+        group,
+        name="Training v5.0",
+        slug="training-v5-0",
+        packages=[
+            (
+                org,
+                [system("dgx8", "Acme DGX 8", per_node=8, retinanet=[30, 31, 32, 33, 34], bert=[10, 11, 12, 13, 14])],
+            ),
+            (
+                initech,
+                [
+                    system(
+                        "box64",
+                        "Initech Box 64",
+                        nodes=8,
+                        per_node=8,
+                        accelerator="Example GPU X2",
+                        framework="JAX 0.4",
+                        retinanet=[8, 9, 10, 11, 12],
+                    )
+                ],
+            ),
+        ],
+    )
+    v51 = published_round(
+        group,
+        name="Training v5.1",
+        slug="training-v5-1",
+        packages=[
+            (
+                org,
+                [
+                    system("dgx8", "Acme DGX 8", per_node=8, retinanet=[25, 26, 27, 28, 29]),
+                    system("dgx64", "Acme DGX 64", nodes=8, per_node=8, retinanet=[5, 6, 7, 8, 9]),
+                ],
+            ),
+            (
+                globex,
+                [
+                    system(
+                        "hx16",
+                        "Hooli HX 16",
+                        nodes=2,
+                        per_node=8,
+                        accelerator="Example GPU X2",
+                        framework='=HYPERLINK("http://x")',
+                        retinanet=[15, 16, 17, 18, 19],
+                        flux1=[40, 41, 42, 43, 44],
+                    )
+                ],
+            ),
+        ],
+    )
+    hidden = published_round(
+        group,
+        name="Training v6.0",
+        slug="training-v6-0",
+        phase="objection_review",
+        packages=[
+            (org, [system("secret", "Acme Secret Prototype", retinanet=[1, 2, 3, 4, 5])]),
+        ],
+    )
     return v50, v51, hidden

@@ -19,7 +19,7 @@ def _ids(view):
 
 
 def test_only_published_rounds_appear(rounds):
-    v50, v51, hidden = rounds
+    _v50, _v51, hidden = rounds
     assert PublishedResult.objects.filter(round=hidden).count() == 0
     rows = list(selectors.filtered(_view()))
     assert {s.result.round.slug for s in rows} == {"training-v5-0", "training-v5-1"}
@@ -37,7 +37,7 @@ def test_a_record_frozen_before_its_publication_moment_stays_hidden(roles, round
 
 
 def test_details_filled_at_publication_from_the_frozen_version(rounds):
-    v50, v51, _ = rounds
+    _v50, v51, _ = rounds
     result = PublishedResult.objects.get(round=v51, system="dgx64")
     detail = PublishedResultDetail.objects.get(result=result)
     assert detail.host_processor == "Example CPU 9000"
