@@ -51,7 +51,7 @@ def public_scores(at: dt.datetime | None = None) -> QuerySet[PublishedScore]:
     """One row per published result and benchmark, with what the table shows, in one query."""
     return (
         PublishedScore.objects.filter(result__round__in=public_rounds(at).values("pk"))
-        .select_related("result__round", "result__detail", "detail")
+        .select_related("result__round", "result__detail", "result__version", "detail")
         .annotate(
             derived=Case(
                 When(result__accelerator_count__gt=0, units__in=TIME_UNITS, then=_times_count),
@@ -352,6 +352,7 @@ def row(score: PublishedScore, *, derived: bool = False) -> dict[str, Any]:
         "units": score.units,
         "version_sha256": r.version_sha256,
         "submission_id": r.submission_id,
+        "version_number": r.version.number,
     }
     if derived:
         out["per_accelerator"] = getattr(score, "derived", None)

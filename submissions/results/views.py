@@ -264,6 +264,7 @@ def _export_rows(request: HttpRequest, view: selectors.View) -> Iterator[dict[st
         out = selectors.row(score, derived=view.derived)
         out["url"] = base + reverse("results:result", kwargs={"result_id": out["result_id"]})
         out.pop("submission_id", None)
+        out.pop("version_number", None)
         yield out
 
 

@@ -105,10 +105,13 @@ def system(
     }
 
 
-def published_round(group, *, name: str, slug: str, packages: list[tuple], phase: str = "published"):
+def published_round(group, *, name: str, slug: str, packages: list[tuple], phase: str = "published", suite="training"):
     """packages: [(organisation, [system(...), ...])]. Returns the round, published (when the phase
     is "published"; otherwise only frozen and in review)."""
     round = review_round(group, phase=phase, slug=slug, name=name)
+    if suite != "training":
+        type(round).objects.filter(pk=round.pk).update(suite=suite, ruleset="")
+        round.refresh_from_db()
     for organisation, systems in packages:
         published_package(round, organisation, systems)
     if phase == "published":
