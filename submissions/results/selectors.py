@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Case, ExpressionWrapper, F, FloatField, Max, Min, Prefetch, Q, QuerySet, Value, When
+from django.db.models import Case, Count, ExpressionWrapper, F, FloatField, Max, Min, Prefetch, Q, QuerySet, Value, When
 from django.http import QueryDict
 from django.utils import timezone
 
@@ -222,21 +222,50 @@ def best_by_round(rows: QuerySet[PublishedScore]) -> list[dict[str, Any]]:
     ]
 
 
-CHART_POINTS = 2000
+CHART_POINTS = 300
 
 
 def scaling_points(rows: QuerySet[PublishedScore], *, derived: bool = False) -> tuple[list[dict[str, Any]], int]:
-    """Score (or the derived value) against accelerator count, at most CHART_POINTS of the view's
-    rows, and how many rows the view has with an accelerator count: two queries."""
+    """Score (or the derived value) against accelerator count, and how many rows of the view have an
+    accelerator count. Up to CHART_POINTS rows, one point per result; more, one point per benchmark and
+    accelerator count: the best there (lowest time, highest throughput), with how many results it
+    stands for. Two queries either way."""
     with_count = rows.filter(result__accelerator_count__gt=0)
     total = with_count.count()
-    values = with_count.values_list(
-        "result__result_id", "benchmark", "result__accelerator_count", "score", "derived", "units"
-    )[:CHART_POINTS]
+    if total <= CHART_POINTS:
+        values = with_count.values_list(
+            "result__result_id", "benchmark", "result__accelerator_count", "score", "derived", "units"
+        )
+        return [
+            {
+                "result_id": rid,
+                "benchmark": b,
+                "accelerators": n,
+                "value": d if derived else s,
+                "units": u,
+                "results": 1,
+            }
+            for rid, b, n, s, d, u in values
+            if (d if derived else s) is not None
+        ], total
+    metric = "derived" if derived else "score"
+    found = (
+        with_count.order_by()
+        .values("benchmark", "units", "result__accelerator_count")
+        .annotate(low=Min(metric), high=Max(metric), n=Count("pk"))
+        .order_by("benchmark", "result__accelerator_count")
+    )
     return [
-        {"result_id": rid, "benchmark": b, "accelerators": n, "value": d if derived else s, "units": u}
-        for rid, b, n, s, d, u in values
-        if (d if derived else s) is not None
+        {
+            "result_id": None,
+            "benchmark": r["benchmark"],
+            "accelerators": r["result__accelerator_count"],
+            "value": r["low"] if r["units"] in TIME_UNITS else r["high"],
+            "units": r["units"],
+            "results": r["n"],
+        }
+        for r in found
+        if r["low"] is not None
     ], total
 
 

@@ -196,7 +196,8 @@ def chart_data(view: selectors.View) -> dict[str, Any]:
     points, total = selectors.scaling_points(rows, derived=view.derived)
     scaling: dict[str, list[charts.Point]] = {}
     for p in points:
-        scaling.setdefault(p["benchmark"], []).append(charts.Point(p["accelerators"], p["value"], p["result_id"]))
+        label = p["result_id"] or f"best of {p['results']} results"
+        scaling.setdefault(p["benchmark"], []).append(charts.Point(p["accelerators"], p["value"], label))
     scaling_units = sorted({p["units"] for p in points})
     if view.derived:
         y_label = f"{', '.join(selectors.derived_units(u) for u in scaling_units)} (derived; log scale)"
@@ -235,6 +236,7 @@ def chart_data(view: selectors.View) -> dict[str, Any]:
         "points": points,
         "points_total": total,
         "points_cap": selectors.CHART_POINTS,
+        "points_aggregated": total > selectors.CHART_POINTS,
         "scaling_svg": scaling_svg,
         "accuracy": accuracy,
         "accuracy_svg": accuracy_svg,

@@ -295,3 +295,17 @@ def test_query_counts_are_pinned_and_do_not_grow_with_the_rows(roles, rounds, cl
     ])  # fmt: skip
     after = {url: _count(client, url) for url in urls}
     assert after == before
+
+
+def test_a_large_view_charts_the_best_per_accelerator_count(client, rounds, monkeypatch):
+    from submissions.results import selectors
+
+    monkeypatch.setattr(selectors, "CHART_POINTS", 3)
+    body = _body(client.get("/results/charts/?benchmark=retinanet"))
+    assert "more than 3: each point is the best score of a benchmark at one accelerator count" in body
+    data = re.search(r'id="scaling-data">.*?</table>', body, re.S).group(0)
+    # retinanet: 8 accelerators (32 and 27 minutes: best 27), 16 (17), 64 (10 and 7: best 7)
+    found = re.findall(
+        r'<td>best of (\d)</td><td>retinanet</td><td class="number">(\d+)</td><td class="number">([\d.]+)', data
+    )
+    assert found == [("2", "8", "27.000"), ("1", "16", "17.000"), ("2", "64", "7.000")]
