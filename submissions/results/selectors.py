@@ -12,6 +12,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.cache import cache
 from django.db.models import Case, Count, ExpressionWrapper, F, FloatField, Max, Min, Prefetch, Q, QuerySet, Value, When
 from django.http import QueryDict
 from django.utils import timezone
@@ -135,8 +136,26 @@ class View:
                 **({"derived": "per_accelerator"} if self.derived else {})}  # fmt: skip
 
 
+FACETS_CACHE_SECONDS = 600
+
+
 def facets(at: dt.datetime | None = None) -> dict[str, list[Any]]:
-    """The values each filter can take (over every published result): one query per filter."""
+    """The values each filter can take (over every published result), from the cache while the
+    published record is unchanged (the same public rounds, publications and corrections): one query
+    to know that, one per filter when it changed."""
+    rounds = public_rounds(at)
+    stamp = Round.objects.filter(pk__in=rounds.values("pk")).aggregate(
+        n=Count("pk", distinct=True), last=Max("publication__id"), corrected=Max("published_results__corrections__id")
+    )
+    key = f"results:facets:{stamp['n']}:{stamp['last']}:{stamp['corrected']}"
+    found = cache.get(key)
+    if found is None:
+        found = _facets(at)
+        cache.set(key, found, FACETS_CACHE_SECONDS)
+    return found
+
+
+def _facets(at: dt.datetime | None) -> dict[str, list[Any]]:
     scores = PublishedScore.objects.filter(result__round__in=public_rounds(at).values("pk"))
     out: dict[str, list[Any]] = {}
     for name, (_, path, _) in FILTERS.items():

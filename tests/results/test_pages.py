@@ -265,7 +265,8 @@ def test_inference_results_get_model_scenario_filters_and_the_accuracy_chart(rol
     assert data.count("<tr>") == 1 + 2 and "76.0 acc" in data and "77.0 acc" in data
 
 
-PINNED = {"/results/": 13, "/results/charts/": 15, "/results/5.1-0001/": 8, "/api/v1/results": 13}
+# the first request after a change of the published record (facets not cached yet)
+PINNED = {"/results/": 14, "/results/charts/": 16, "/results/5.1-0001/": 8, "/api/v1/results": 14}
 
 
 def _count(client, url):
@@ -286,6 +287,9 @@ def test_query_counts_are_pinned_and_do_not_grow_with_the_rows(roles, rounds, cl
     for url, limit in PINNED.items():
         with django_assert_max_num_queries(limit, info=url):
             _body(client.get(url))
+    from django.core.cache import cache
+
+    cache.clear()  # both sets start cold: the first page computes the facets, the others reuse them
     before = {url: _count(client, url) for url in urls}
     # double the rows: another round as large as both, with new organisations and systems
     more = [new_org(f"Org{n}", f"org{n}", submitter_email=f"s@org{n}.test")[0] for n in range(4)]
@@ -293,6 +297,7 @@ def test_query_counts_are_pinned_and_do_not_grow_with_the_rows(roles, rounds, cl
         (o, [system(f"s{n}", f"System {n}", per_node=4 * (n + 1), retinanet=[9, 10, 11, 12, 13], bert=[3, 4, 5, 6, 7])])
         for n, o in enumerate(more)
     ])  # fmt: skip
+    cache.clear()
     after = {url: _count(client, url) for url in urls}
     assert after == before
 
