@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench bench-compliance bench-pipeline worker clean
+.PHONY: run test lint format bench bench-compliance bench-pipeline bench-explorer worker clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,7 +30,7 @@ format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-bench: bench-compliance bench-pipeline
+bench: bench-compliance bench-pipeline bench-explorer
 
 bench-compliance: $(STAMP)
 	$(PY) -m submissions.compliance.bench
@@ -43,3 +43,6 @@ clean:
 
 bench-pipeline: $(STAMP)
 	$(PY) -m submissions.bench_pipeline
+
+bench-explorer: $(STAMP)
+	$(PY) -m submissions.results.bench

@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from consortium.portal import views as portal_views
 from submissions.api import api
+from submissions.results import api as _results_api  # noqa: F401  (registers the explorer's endpoint on `api`)
 from submissions.review import api as _review_api  # noqa: F401  (registers the review endpoints on `api`)
 
 # The admin logs in through allauth (MFA, rate limits), not its own form.
@@ -17,6 +18,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("members/", include("consortium.members.urls")),
     path("api/", api.urls),
+    path("", include("submissions.results.urls")),  # before submissions: its /results/<ID>/ page
     path("", include("submissions.urls")),
     path("", include("workinggroups.urls")),
     path("datasets/", include("consortium.licensing.urls")),

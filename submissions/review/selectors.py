@@ -205,3 +205,12 @@ def may_list_round_submissions(user: Any, round: Round) -> bool:
 
 def withdrawn_submission_ids(round: Round) -> set[int]:
     return set(Withdrawal.objects.filter(submission__round=round).values_list("submission_id", flat=True))
+
+
+def result_citation(result: PublishedResult, url: str) -> str:
+    """The citation line of a published result (its page and the results explorer's)."""
+    return (
+        f"MLCommons consortium, MLPerf {result.round.name} result {result.result_id}: {result.organisation_name}, "
+        f"{result.system_name} ({result.division}, {result.availability}), published "
+        f"{result.published_at:%d %B %Y}. {url} (package SHA-256 {result.version_sha256})."
+    )

@@ -24,6 +24,7 @@ from submissions import services as submission_services
 from submissions.models import Score, Submission, SubmissionVersion
 from submissions.notices import submission_mail
 from submissions.permissions import can_view_submission
+from submissions.results.services import published_details_record
 from submissions.review import pairing, permissions, tally
 from submissions.review.models import (
     Ballot,
@@ -784,6 +785,7 @@ def round_publish(*, round: Round, actor: Any = None, at: dt.datetime | None = N
             PublishedScore.objects.bulk_create(
                 PublishedScore(result=result, benchmark=s.benchmark, scaling=s.scaling, score=s.minutes) for s in items
             )
+        published_details_record(round=locked)  # the explorer's details (submissions/results/)
         Objection.objects.filter(round=locked, state__in=Objection.OPEN_STATES).update(
             state=Objection.State.CLOSED, closed_at=at
         )
