@@ -42,3 +42,8 @@ clean:
 
 bench-pipeline: $(STAMP)
 	$(PY) -m submissions.bench_pipeline
+
+# The inference checker, as a whole process on one core (docs/benchmarks.md, "Inference checker").
+.PHONY: bench-inference
+bench-inference: $(STAMP)
+	$(PY) -m submissions.compliance.inference.bench --copies 17
