@@ -111,6 +111,7 @@ class _Context:
     rs: Ruleset
     root: str  # the folder holding the division folder
     division: str
+    division_dir: str
     logs: dict[str, DetailLog] = field(default_factory=dict)
 
     @property
@@ -118,7 +119,10 @@ class _Context:
         return self.division in self.rs["divisions_with_closed_rules"]
 
     def rel(self, path: str) -> str:
-        return os.path.relpath(path, self.root).replace(os.sep, "/")
+        """``<division>/<Submitter>/...``, wherever the division folder lies (an upload is
+        unpacked into a folder not named after its division)."""
+        inside = os.path.relpath(path, self.division_dir).replace(os.sep, "/")
+        return self.division if inside == "." else f"{self.division}/{inside}"
 
     def log(self, path: str) -> DetailLog:
         if path not in self.logs:
@@ -1349,4 +1353,5 @@ def check_submitter_dir(ctx: _Context, submitter_dir: str) -> SubmitterReport:
 
 
 def make_context(rs: Ruleset, division_dir: str, division: str) -> _Context:
-    return _Context(rs, os.path.dirname(os.path.abspath(division_dir)), division)
+    path = os.path.abspath(division_dir)
+    return _Context(rs, os.path.dirname(path), division, path)
