@@ -2,7 +2,8 @@
 
 The real MLPerf Training v5.1 packages in ../shared/mlperf (when present) are uploaded as submissions
 of the organisations whose results_folder matches, to round Training v5.1; their checks are queued and
-run as soon as a worker is up (`make run` starts one).
+run as soon as a worker is up (`make run` starts one). The real MLPerf Inference v5.1 submitter folders
+(closed and open) go the same way to round Inference v5.1 (ruleset 5.1, the inference checker).
 """
 
 import datetime as dt
@@ -18,6 +19,7 @@ from submissions import services
 from submissions.models import CheckKind, Submission, WorkerPool
 
 DEMO_ROUND = "training-v5-1"
+INFERENCE_ROUND = "inference-v5-1"
 POOLS = [
     # name, queue, description, check kinds
     ("cpu-standard", "default", "Example: 2 vCPU, 4 GB. Light checks.",
@@ -68,3 +70,31 @@ def seed_submissions(*, today: dt.date, log=print) -> None:
             )  # fmt: skip
         added += 1
     log(f"  {added} real MLPerf Training v5.1 packages queued for checking ({len(POOLS)} example worker pools)")
+    _seed_inference(log)
+
+
+def _seed_inference(log) -> None:
+    from workinggroups.models import Round
+
+    round_ = Round.objects.filter(slug=INFERENCE_ROUND).first()
+    source = settings.SHARED_DIR / "mlperf" / "inference_results_v5.1"
+    if round_ is None or not source.is_dir():
+        log("  no real inference submissions: round Inference v5.1 or ../shared/mlperf is missing")
+        return
+    added = 0
+    for division in ("closed", "open"):
+        for folder in sorted(p for p in (source / division).iterdir() if p.is_dir()):
+            organisation = Organisation.objects.filter(results_folder=folder.name).first()
+            if (
+                organisation is None
+                or Submission.objects.filter(round=round_, organisation=organisation, division=division).exists()
+            ):
+                continue
+            with transaction.atomic():
+                services.submission_upload(
+                    round=round_, organisation=organisation, division=division, category="available",
+                    archive=_tar_gz(folder), original_name=f"{folder.name}.tar.gz", actor=None, source="seed",
+                    enforce_rules=False,
+                )  # fmt: skip
+            added += 1
+    log(f"  {added} real MLPerf Inference v5.1 submitter folders queued for checking")

@@ -122,3 +122,35 @@ def test_real_inference_packages(round_, org, mlperf_dir, tmp_path):
     assert version.verdict == SubmissionVersion.Verdict.PASSED, list(
         Finding.objects.filter(run__version=version, severity="error").values_list("message", flat=True)
     )
+
+
+@pytest.mark.realdata
+def test_demo_uploads_the_real_inference_submitters(mlperf_dir, settings):
+    from submissions import demo
+
+    settings.SHARED_DIR = mlperf_dir.parent
+    round_ = open_round(slug=demo.INFERENCE_ROUND, suite="inference")
+    round_.ruleset = "5.1"
+    round_.save()
+    lenovo = OrganisationFactory(name="Lenovo", slug="lenovo", results_folder="Lenovo")
+    oracle = OrganisationFactory(name="Oracle", slug="oracle", results_folder="Oracle")
+    lines: list[str] = []
+    demo._seed_inference(lines.append)
+    assert lines == ["  2 real MLPerf Inference v5.1 submitter folders queued for checking"]
+    for version in SubmissionVersion.objects.all():
+        for _ in range(20):
+            queued = list(CheckRun.objects.filter(version=version, state=State.QUEUED))
+            if not queued:
+                break
+            for run in queued:
+                services.check_run_execute(run_id=run.pk, attempt=run.attempt, worker="w1@test")
+    verdicts = {
+        (v.submission.organisation, v.submission.division): v.verdict
+        for v in SubmissionVersion.objects.select_related("submission__organisation")
+    }
+    assert verdicts == {
+        (lenovo, "open"): SubmissionVersion.Verdict.PASSED,
+        (oracle, "closed"): SubmissionVersion.Verdict.FAILED,  # rgat's detail logs are not in the copy
+    }
+    demo._seed_inference(lines.append)  # idempotent
+    assert SubmissionVersion.objects.count() == 2
