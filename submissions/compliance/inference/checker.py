@@ -912,12 +912,10 @@ def _check_compliance_perf_dir(ctx: _Context, test_dir: str, sink: _Sink) -> boo
     if not os.path.exists(verify):
         sink.error(C.COMPLIANCE, "verify_performance.txt is missing", test_dir)
         return False
-    ok = False
     try:
-        with open(verify, encoding="utf-8", errors="replace") as f:
-            ok = any("TEST PASS" in line for line in f)
-    except OSError:
-        ok = False
+        ok = any("TEST PASS" in line for line in _read_text_lines(verify))
+    except (OSError, UnicodeDecodeError):
+        raise _Raised("verify_performance.txt is unreadable or not UTF-8", verify) from None
     if not ok:
         sink.error(C.COMPLIANCE, "the performance check did not pass (no TEST PASS line)", verify)
     run = os.path.join(test_dir, "performance", "run_1")
