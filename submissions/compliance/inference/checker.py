@@ -1222,6 +1222,9 @@ def check_submitter_dir(ctx: _Context, submitter_dir: str) -> SubmitterReport:
     pkg = SubmitterReport(path=f"{ctx.division}/{submitter}", division=ctx.division, submitter=submitter)
     psink = _Sink(ctx, pkg.findings)
     results_dir = os.path.join(submitter_dir, "results")
+    if os.path.exists(results_dir) and not os.path.isdir(results_dir):
+        psink.error(C.LAYOUT, "results is a file, not a folder: the official checker raises here", results_dir)
+        return pkg
     if not os.path.isdir(results_dir):
         psink.warning(C.LAYOUT, "no results folder: the official checker skips this folder", submitter_dir)
         return pkg

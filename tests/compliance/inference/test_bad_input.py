@@ -200,3 +200,21 @@ def test_no_damaged_file_makes_the_checker_raise_or_write(two: Submission, damag
             else:
                 assert r.score is not None and r.units
         victim.write_bytes(original)
+
+
+def test_the_folder_holding_the_divisions_is_checked_whole(two: Submission) -> None:
+    report = check_inference_paths([two.base], "5.1")
+    assert verdicts(report) == {"whisper/Offline": "pass", "rgat/Offline": "pass"}
+    (two.base / "README.md").write_text("allowed\n")
+    assert check_inference_paths([two.base], "5.1").passed
+    (two.base / "notes.txt").write_text("not allowed\n")
+    report = check_inference_paths([two.base], "5.1")
+    assert set(verdicts(report).values()) == {"fail"} and report.findings[0].file == "notes.txt"
+
+
+def test_results_as_a_file_fails_the_package(tmp_path: Path) -> None:
+    sub = Submission(tmp_path)
+    sub.write_system()
+    (sub.root / "results").write_text("oops")
+    report = check(sub)
+    assert report.packages[0].verdict == "fail" and report.results == []
