@@ -46,3 +46,8 @@ bench-pipeline: $(STAMP)
 
 bench-explorer: $(STAMP)
 	$(PY) -m submissions.results.bench
+
+# The inference checker, as a whole process on one core (docs/benchmarks.md, "Inference checker").
+.PHONY: bench-inference
+bench-inference: $(STAMP)
+	$(PY) -m submissions.compliance.inference.bench --copies 17

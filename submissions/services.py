@@ -957,6 +957,8 @@ def _execute_kind(
     progress: Callable[[int, int], None],
     tick: Callable[[], None],
 ) -> checks.CheckOutcome:
+    if usage == "inference" and ruleset:  # the inference checker, for the division uploaded
+        return checks.inference_check(kind, root, ruleset, version.submission.division)
     if kind == CheckKind.SYSTEMS:
         return checks.systems_check(root, usage, ruleset)
     if usage is None or ruleset is None:

@@ -16,9 +16,14 @@ import functools
 import re
 from pathlib import Path
 
-# Suites whose results the pinned package can check. Other suites (inference, tiny, …) have a
-# schedule in the portal but no ruleset yet.
-CHECKED_SUITES = ("training", "hpc")
+# Suites whose results the pinned package can check, and the inference suite, which the compliance
+# engine's inference checker checks (its rulesets are its rule data: submissions/compliance/inference/
+# rulesets/<version>.json). Other suites (tiny, …) have a schedule in the portal but no ruleset yet.
+LOGGING_SUITES = ("training", "hpc")
+INFERENCE = "inference"
+CHECKED_SUITES = (*LOGGING_SUITES, INFERENCE)
+# Suites whose rounds may also run without a ruleset (only the generic checks then).
+RULESET_OPTIONAL = (INFERENCE,)
 _FOLDER = re.compile(r"^(?P<suite>[a-z]+)_(?P<version>\d+\.\d+\.\d+)$")
 
 
@@ -36,14 +41,24 @@ def _rule_folders() -> dict[str, tuple[str, ...]]:
     found: dict[str, list[str]] = {}
     for child in root.iterdir():
         match = _FOLDER.match(child.name)
-        if child.is_dir() and match and match["suite"] in CHECKED_SUITES:
+        if child.is_dir() and match and match["suite"] in LOGGING_SUITES:
             found.setdefault(match["suite"], []).append(match["version"])
     return {suite: tuple(sorted(versions, key=_version_key)) for suite, versions in found.items()}
 
 
 def available_rulesets(suite: str) -> list[str]:
-    """The ruleset versions the pinned package ships for `suite`, oldest first; [] for other suites."""
+    """The ruleset versions the pinned package ships for `suite` (for inference: the inference
+    checker's), oldest first; [] for other suites."""
+    if suite == INFERENCE:
+        from submissions.compliance.inference.ruleset import available_inference_rulesets
+
+        return sorted(available_inference_rulesets(), key=_version_key)
     return list(_rule_folders().get(suite, ()))
+
+
+def checker_name(suite: str) -> str:
+    """What checks a suite's results, for messages."""
+    return "The inference checker" if suite == INFERENCE else "The pinned mlperf-logging package"
 
 
 def allowed_benchmarks(suite: str, ruleset: str) -> list[str]:
@@ -53,7 +68,11 @@ def allowed_benchmarks(suite: str, ruleset: str) -> list[str]:
     """
     if ruleset not in available_rulesets(suite):
         shipped = ", ".join(available_rulesets(suite)) or "none"
-        raise ValueError(f"The pinned mlperf-logging package has no {suite} ruleset {ruleset!r} (it ships: {shipped}).")
+        raise ValueError(f"{checker_name(suite)} has no {suite} ruleset {ruleset!r} (it ships: {shipped}).")
+    if suite == INFERENCE:  # the models of the round
+        from submissions.compliance.inference.ruleset import load_ruleset
+
+        return list(load_ruleset(ruleset)["models"])
     from mlperf_logging.benchmark_meta import get_allowed_benchmarks
 
     try:
