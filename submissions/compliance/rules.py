@@ -74,6 +74,12 @@ def available_rulesets(usage: str) -> list[str]:
     return list(_ruleset_dirs().get(usage, ()))
 
 
+def latest_ruleset(usage: str) -> str:
+    """The newest ruleset shipped for ``usage``, or ``""`` for a suite without rulesets."""
+    rulesets = available_rulesets(usage)
+    return rulesets[-1] if rulesets else ""
+
+
 def validate(usage: str, ruleset: str) -> None:
     if usage not in _ruleset_dirs():
         raise RulesetError(f"unknown usage {usage!r}; expected one of {', '.join(usages())}")
