@@ -33,6 +33,7 @@ from typing import Any
 from . import logparse
 from .findings import ADVISORY, ERROR, WARNING, Check, FileReport, Finding
 from .logparse import BadLine, LogLine, json_loads, parse_record, parse_record_060
+from .rcp import RCP_WORDS
 from .rules import Config, KeyRule, Snippet, load_config, root_config, validate
 
 REPLAY_BUFFER_LINES = 50_000  # records kept for configs enqueued mid-file
@@ -634,7 +635,7 @@ def _check(
 
     start(root)
     chunk = logparse.READ_CHUNK
-    scan_once = logparse.scan_once
+    rcp_words = RCP_WORDS
     with _open(path) as f:
         readline = f.readline
         index = -1
@@ -674,19 +675,13 @@ def _check(
             else:
                 payload = text[9:]
                 try:
-                    # json.loads, inlined for the common case: a value that starts and ends the text
-                    try:
-                        obj, end = scan_once(payload, 0)
-                    except StopIteration:
-                        end = -1
-                    if end != len(payload):
-                        obj = json_loads(payload)
+                    obj = json_loads(payload)
                 except (ValueError, RecursionError) as exc:
-                    if rcp is not None:
+                    if rcp is not None and rcp_words(payload):
                         rcp.feed(payload, exc, False, line)
                     rec = parse_record(text, index, line)
                 else:
-                    if rcp is not None:
+                    if rcp is not None and rcp_words(payload):
                         rcp.feed(payload, obj, True, line)
                     # the common case of parse_record, without parsing the JSON again
                     try:

@@ -68,7 +68,24 @@ _ws = re.compile(r"[ \t\n\r]*").match
 _JSON_WS = " \t\n\r"
 
 
+try:  # orjson where it decides exactly as json.loads; the standard library decides the rest
+    from orjson import JSONDecodeError as _FastError
+    from orjson import loads as _fast_loads
+except ImportError:  # pragma: no cover - orjson is pinned in requirements.txt
+    _fast_loads = None
+# orjson turns integers beyond 64 bits into floats: a payload with 19 digits in a row goes to json
+_long_digits = re.compile(r"\d{19}").search
+
+
 def json_loads(s: str) -> Any:
+    """``json.loads(s)``: orjson first (it rejects what it does not parse as json.loads would:
+    NaN, Infinity, numbers out of range, lone surrogates), the standard library's C scanner
+    otherwise, which then decides."""
+    if _fast_loads is not None and _long_digits(s) is None:
+        try:
+            return _fast_loads(s)
+        except _FastError:
+            pass
     idx = _ws(s, 0).end() if s[:1] in _JSON_WS and s else 0
     try:
         obj, end = scan_once(s, idx)

@@ -11,6 +11,7 @@ writes ``scaling.json`` into the checked folder.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
@@ -45,6 +46,10 @@ _SAMPLES_BENCHMARKS = frozenset(
         "dlrmv4",
     }
 )
+
+
+# RcpReader looks only at lines whose raw text contains one of these: the engine feeds it no others
+RCP_WORDS = re.compile("global_batch_size|submission_benchmark|eval_error|eval_accuracy|run_stop").search
 
 
 class RcpCrash(Exception):
