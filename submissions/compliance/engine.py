@@ -25,7 +25,7 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from . import logparse
 from .advisories import _Advisories
@@ -123,57 +123,80 @@ def _check(
     expected_org: str | None,
     facts: FileFacts | None,
 ) -> None:
-    fr = _FileRun(usage, ruleset)
-    legacy = fr.legacy
-    token = logparse.TOKEN_060 if legacy else logparse.TOKEN
-    findings = report.findings
-    adv = _Advisories()
-    bad_lines = 0
-    crash_line: Finding | None = None
-    n_records = 0
-    rcp = facts.rcp if facts is not None else None
+    reading = _StreamingPass(usage, ruleset, report, facts)
+    with _open(path) as f:
+        reading.read(f)
+    root = reading.finish_configs(path)
+    reading.report_file(root, expected_org)
 
-    root = fr.new_run(root_config(usage, ruleset))
-    fr.new_runs.clear()
-    active: list[ConfigRun] = []
-    deferred: list[ConfigRun] = []
-    # key -> [(run, rule)] for the active runs that name the key
-    interest: dict[Any, list[tuple[ConfigRun, KeyRule]]] = {}
-    buffer: list[LogLine] | None = []
-    needs_list = False
 
-    def start(run: ConfigRun) -> None:
-        nonlocal needs_list
-        if needs_list:
+class _StreamingPass:
+    """One pass over a file's lines with every config side by side (the module's opening comment
+    says how this gives the official results): the configs queue, the line findings, and what
+    the package checks and advisories collect on the way."""
+
+    def __init__(self, usage: str, ruleset: str, report: FileReport, facts: FileFacts | None) -> None:
+        self.fr = _FileRun(usage, ruleset)
+        self.usage = usage
+        self.ruleset = ruleset
+        self.legacy = self.fr.legacy
+        self.token = logparse.TOKEN_060 if self.legacy else logparse.TOKEN
+        self.report = report
+        self.findings = report.findings
+        self.facts = facts
+        self.rcp = facts.rcp if facts is not None else None
+        self.adv = _Advisories()
+        self.bad_lines = 0
+        self.crash_line: Finding | None = None
+        self.n_records = 0
+        self.prev_ts: float | None = None
+        self.active: list[ConfigRun] = []
+        self.deferred: list[ConfigRun] = []
+        # key -> [(run, rule)] for the active runs that name the key
+        self.interest: dict[Any, list[tuple[ConfigRun, KeyRule]]] = {}
+        self.buffer: list[LogLine] | None = []  # the replay buffer, None once it overflowed
+        self.needs_list = False
+        self.root = self.fr.new_run(root_config(usage, ruleset))
+        self.fr.new_runs.clear()
+        self.start_config(self.root)
+
+    # -- the configs queue (enqueue_config: first in, first out) ---------------------------
+
+    def start_config(self, run: ConfigRun) -> None:
+        """BEGIN, then replay the lines read so far, then follow the file with the others."""
+        if self.needs_list:
             return
         if run.config.begin_uses_loglines:
-            needs_list = True  # finish reading for the line findings; rules run listwise after
-            active.clear()
-            interest.clear()
+            self.needs_list = True  # finish reading for the line findings; rules run listwise after
+            self.active.clear()
+            self.interest.clear()
             return
         run.begin(None)
-        if buffer is None:
-            deferred.append(run)
+        if self.buffer is None:
+            self.deferred.append(run)
         else:
-            for rec in buffer:
+            for rec in self.buffer:
                 run.feed_any(rec)
-            active.append(run)
+            self.active.append(run)
             for k, rule in run.rules.items():
-                interest.setdefault(k, []).append((run, rule))
-        drain()
+                self.interest.setdefault(k, []).append((run, rule))
+        self.start_enqueued()
 
-    def drain() -> None:
-        while fr.new_runs and not needs_list:
-            start(fr.new_runs.pop(0))
+    def start_enqueued(self) -> None:
+        new_runs = self.fr.new_runs
+        while new_runs and not self.needs_list:
+            self.start_config(new_runs.pop(0))
 
-    start(root)
-    chunk = logparse.READ_CHUNK
-    rcp_words = RCP_WORDS
-    with _open(path) as f:
+    # -- reading: mlp_parser's lines ----------------------------------------------------------
+
+    def read(self, f: TextIO) -> None:
+        """Every line holding the token, as the official parser keeps it: the text from the
+        last token, stripped (a long line streamed in chunks)."""
+        chunk = logparse.READ_CHUNK
+        token = self.token
         readline = f.readline
         index = -1
         line = 0
-        prev_ts: float | None = None
         while True:
             raw = readline(chunk)
             if not raw:
@@ -190,108 +213,133 @@ def _check(
                 text = raw[i:].strip()
             index += 1
             if text is None:
-                bad_lines += 1
-                if bad_lines <= MAX_BAD_LINE_FINDINGS:
-                    findings.append(
-                        Finding(
-                            ERROR,
-                            Check.LOG_LINE_TOO_LONG,
-                            f"the MLLOG record is longer than {logparse.MAX_PAYLOAD_CHARS} characters",
-                            line=line,
-                        )
-                    )
-                if rcp is not None:
-                    rcp.feed_unreadable(line)
+                self.too_long(line)
                 continue
-            if legacy:
-                rec = parse_record_060(text, index, line)
-            else:
-                payload = text[9:]
-                try:
-                    obj = json_loads(payload)
-                except (ValueError, RecursionError) as exc:
-                    if rcp is not None and rcp_words(payload):
-                        rcp.feed(payload, exc, False, line)
-                    rec = parse_record(text, index, line)
-                else:
-                    if rcp is not None and rcp_words(payload):
-                        rcp.feed(payload, obj, True, line)
-                    # the common case of parse_record, without parsing the JSON again
-                    try:
-                        t = obj["time_ms"]
-                        rec = LogLine(
-                            text,
-                            t if type(t) is float else float(t),
-                            obj["key"],
-                            {"value": obj["value"], "metadata": obj["metadata"]},
-                            index,
-                            line,
-                        )
-                    except Exception:
-                        rec = parse_record(text, index, line)
+            rec = parse_record_060(text, index, line) if self.legacy else self.parse(text, index, line)
             if type(rec) is BadLine:
-                bad_lines += 1
-                if rec.crash:
-                    finding = Finding(ERROR, Check.LOG_MALFORMED_RECORD, rec.message, line=line)
-                    if crash_line is None:
-                        crash_line = finding
-                        findings.append(finding)
-                    elif bad_lines <= MAX_BAD_LINE_FINDINGS:
-                        findings.append(finding)
-                elif bad_lines <= MAX_BAD_LINE_FINDINGS:
-                    findings.append(Finding(ERROR, Check.LOG_PARSE_ERROR, rec.message, line=line))
-                continue
-            n_records += 1
-            ts = rec.timestamp
-            if prev_ts is not None and ts < prev_ts:
-                adv.backwards(line, prev_ts, ts)
-            prev_ts = ts
-            key = rec.key
-            try:
-                pairs = interest.get(key)
-                advised = key in _ADVISED
-            except TypeError:  # an unhashable key: no rule names it
-                pairs = None
-                advised = False
-            if advised:
-                adv.record(rec)
-            if facts is not None:
-                _collect(facts, rec)
-            if buffer is not None:
-                buffer.append(rec)
-                if len(buffer) > REPLAY_BUFFER_LINES:
-                    buffer = None
-            if pairs is not None:
-                for run, rule in pairs:
-                    run.feed(rec, rule)
-                if fr.new_runs:
-                    drain()
-    if needs_list:
-        root = _run_listwise(path, token, legacy, usage, ruleset)
-    else:
-        _finish_all(fr, active, deferred)
-        while deferred:
-            if _another_pass(path, token, legacy, fr, deferred):
-                root = _run_listwise(path, token, legacy, usage, ruleset)
-                break
+                self.bad_line(rec)
+            else:
+                self.record(rec)
 
-    if bad_lines > MAX_BAD_LINE_FINDINGS:
-        findings.append(
-            Finding(
-                ERROR,
-                Check.LOG_PARSE_ERROR,
-                f"... and {bad_lines - MAX_BAD_LINE_FINDINGS} more MLLOG lines that do not parse (not listed)",
+    def too_long(self, line: int) -> None:
+        """log.line_too_long: a record not held in memory."""
+        self.bad_lines += 1
+        if self.bad_lines <= MAX_BAD_LINE_FINDINGS:
+            self.findings.append(
+                Finding(
+                    ERROR,
+                    Check.LOG_LINE_TOO_LONG,
+                    f"the MLLOG record is longer than {logparse.MAX_PAYLOAD_CHARS} characters",
+                    line=line,
+                )
             )
-        )
-    if facts is not None and bad_lines:
-        facts.seed_error = facts.seed_error or "the log has MLLOG lines that do not parse"
-    if crash_line is not None:
-        report.official_crash = True
-    if n_records == 0:
-        findings.append(Finding(ERROR, Check.LOG_NO_RECORDS, "the file has no MLLOG records"))
-    if _merge(root, findings):
-        report.official_crash = True
-    findings.extend(adv.findings(expected_org))
+        if self.rcp is not None:
+            self.rcp.feed_unreadable(line)
+
+    def parse(self, text: str, index: int, line: int) -> LogLine | BadLine:
+        """``json.loads`` and ``float(time_ms)`` as mlp_parser; the RCP reader sees the raw text
+        of the lines it reads, parsed or not (it raises where the official one would)."""
+        payload = text[9:]
+        rcp = self.rcp
+        try:
+            obj = json_loads(payload)
+        except (ValueError, RecursionError) as exc:
+            if rcp is not None and RCP_WORDS(payload):
+                rcp.feed(payload, exc, False, line)
+            return parse_record(text, index, line)
+        if rcp is not None and RCP_WORDS(payload):
+            rcp.feed(payload, obj, True, line)
+        try:  # the common case of parse_record, without parsing the JSON again
+            t = obj["time_ms"]
+            return LogLine(
+                text,
+                t if type(t) is float else float(t),
+                obj["key"],
+                {"value": obj["value"], "metadata": obj["metadata"]},
+                index,
+                line,
+            )
+        except Exception:
+            return parse_record(text, index, line)
+
+    def bad_line(self, rec: BadLine) -> None:
+        """log.malformed_record (the official parser raises: the first always reported) or
+        log.parse_error ("Log lines had parsing errors"), at most MAX_BAD_LINE_FINDINGS."""
+        self.bad_lines += 1
+        if rec.crash:
+            finding = Finding(ERROR, Check.LOG_MALFORMED_RECORD, rec.message, line=rec.line)
+            if self.crash_line is None:
+                self.crash_line = finding
+                self.findings.append(finding)
+            elif self.bad_lines <= MAX_BAD_LINE_FINDINGS:
+                self.findings.append(finding)
+        elif self.bad_lines <= MAX_BAD_LINE_FINDINGS:
+            self.findings.append(Finding(ERROR, Check.LOG_PARSE_ERROR, rec.message, line=rec.line))
+
+    def record(self, rec: LogLine) -> None:
+        """A parsed record: time order and advisories, the package facts, the replay buffer,
+        then the rules of every config that names its key."""
+        self.n_records += 1
+        ts = rec.timestamp
+        if self.prev_ts is not None and ts < self.prev_ts:
+            self.adv.backwards(rec.line, self.prev_ts, ts)
+        self.prev_ts = ts
+        key = rec.key
+        try:
+            pairs = self.interest.get(key)
+            advised = key in _ADVISED
+        except TypeError:  # an unhashable key: no rule names it
+            pairs = None
+            advised = False
+        if advised:
+            self.adv.record(rec)
+        if self.facts is not None:
+            _collect(self.facts, rec)
+        buffer = self.buffer
+        if buffer is not None:
+            buffer.append(rec)
+            if len(buffer) > REPLAY_BUFFER_LINES:
+                self.buffer = None
+        if pairs is not None:
+            for run, rule in pairs:
+                run.feed(rec, rule)
+            if self.fr.new_runs:
+                self.start_enqueued()
+
+    # -- after the last line --------------------------------------------------------------------
+
+    def finish_configs(self, path: Path) -> ConfigRun:
+        """END and the REQ counts; configs enqueued too late for the replay buffer get passes of
+        their own, and configs whose BEGIN reads ``loglines`` run listwise. Returns the root."""
+        if self.needs_list:
+            return _run_listwise(path, self.token, self.legacy, self.usage, self.ruleset)
+        _finish_all(self.fr, self.active, self.deferred)
+        while self.deferred:
+            if _another_pass(path, self.token, self.legacy, self.fr, self.deferred):
+                return _run_listwise(path, self.token, self.legacy, self.usage, self.ruleset)
+        return self.root
+
+    def report_file(self, root: ConfigRun, expected_org: str | None) -> None:
+        """The file's findings: the line findings' tail, no records, the configs' messages in the
+        official order, the advisories."""
+        findings = self.findings
+        if self.bad_lines > MAX_BAD_LINE_FINDINGS:
+            findings.append(
+                Finding(
+                    ERROR,
+                    Check.LOG_PARSE_ERROR,
+                    f"... and {self.bad_lines - MAX_BAD_LINE_FINDINGS} more MLLOG lines that do not parse (not listed)",
+                )
+            )
+        if self.facts is not None and self.bad_lines:
+            self.facts.seed_error = self.facts.seed_error or "the log has MLLOG lines that do not parse"
+        if self.crash_line is not None:
+            self.report.official_crash = True
+        if self.n_records == 0:
+            findings.append(Finding(ERROR, Check.LOG_NO_RECORDS, "the file has no MLLOG records"))
+        if _merge(root, findings):
+            self.report.official_crash = True
+        findings.extend(self.adv.findings(expected_org))
 
 
 _ADVISED = frozenset({"run_start", "run_stop", "submission_org"})
