@@ -164,24 +164,7 @@ class ConfigRun:
                 return
         else:
             rv = ll.value["value"]
-        t = self.track[key]
-        n = t[0]
-        if n == 0:
-            t[1] = rv
-            t[2] = 1
-            t[3] = ll.line
-        else:
-            first = t[1]
-            if rv is first or rv == first:
-                t[2] += 1
-            if n == 1:
-                t[4] = ll.line
-            if rule.exactly_one:  # the values, for the message; EXACTLY_ONE keys are rare lines
-                if t[5] is None:
-                    t[5] = {_short(first, 40)}
-                if len(t[5]) < 6:
-                    t[5].add(_short(rv, 40))
-        t[0] = n + 1
+        self._count_for_req(ll, rule, rv)
         try:
             if key not in self.has_been_exec:
                 if rule.pre is not None:
@@ -199,6 +182,28 @@ class ConfigRun:
                 self.has_been_exec.add(key)
         except _Crash as crash:
             self._die(crash)
+
+    def _count_for_req(self, ll: LogLine, rule: KeyRule, rv: Any) -> None:
+        """What the REQ counts and their messages need: occurrences, the first value and how
+        many equal it, the first two lines, a few distinct values of EXACTLY_ONE keys."""
+        t = self.track[ll.key]
+        n = t[0]
+        if n == 0:
+            t[1] = rv
+            t[2] = 1
+            t[3] = ll.line
+        else:
+            first = t[1]
+            if rv is first or rv == first:
+                t[2] += 1
+            if n == 1:
+                t[4] = ll.line
+            if rule.exactly_one:  # the values, for the message; EXACTLY_ONE keys are rare lines
+                if t[5] is None:
+                    t[5] = {_short(first, 40)}
+                if len(t[5]) < 6:
+                    t[5].add(_short(rv, 40))
+        t[0] = n + 1
 
     def _exec(self, ll: LogLine, sn: Snippet, action: str) -> None:
         try:
@@ -276,6 +281,22 @@ class ConfigRun:
             self.crash = crash.finding
 
     def _finish(self) -> None:
+        self._check_at_least_one_checks()
+        alternatives: set[tuple[Any, ...]] = set()
+        for k, rule in self.rules.items():
+            if "REQ" in rule.raw:
+                req = rule.raw["REQ"]
+                try:
+                    self._check_req(k, req, alternatives)
+                except Exception as exc:
+                    raise _Crash(
+                        f"the REQ of '{k}' ({req!r}) makes the official checker raise {exc!r}", key=k
+                    ) from None
+        self._check_one_of(alternatives)
+        self._run_end()
+
+    def _check_at_least_one_checks(self) -> None:
+        """ATLEAST_ONE_CHECK: some line of the key satisfied it (e.g. the target accuracy)."""
         for key, (count, sn, first_line) in self.at_least.items():
             if count == 0:
                 self.unkeyed.append(
@@ -287,68 +308,66 @@ class ConfigRun:
                         line=first_line,
                     )
                 )
-        alternatives: set[tuple[Any, ...]] = set()
-        for k, rule in self.rules.items():
-            raw = rule.raw
-            if "REQ" not in raw:
-                continue
-            req = raw["REQ"]
-            t = self.track[k]
-            count = t[0]
-            try:
-                if req == "OPTIONAL" and count == 0:
-                    continue
-                if req == "EXACTLY_ONE" and count != 1:
-                    if count and t[2] == count:
-                        self.warnings.append(
-                            Finding(
-                                WARNING,
-                                Check.RULE_DUPLICATE,
-                                f"'{k}' must occur exactly once but occurs {count} times (all equal)",
-                                key=_key_text(k),
-                                line=t[4],
-                            )
-                        )
-                    else:
-                        detail = f" with different values: {', '.join(sorted(t[5] or ()))}" if count else ""
-                        self._keyed(
-                            k,
-                            Finding(
-                                ERROR,
-                                Check.RULE_EXACTLY_ONE,
-                                f"'{k}' must occur exactly once but occurs {count} times{detail}",
-                                key=_key_text(k),
-                                line=t[4] if count else None,
-                            ),
-                        )
-                if req == "AT_LEAST_ONE" and count < 1:
-                    self._keyed(
-                        k,
-                        Finding(
-                            ERROR,
-                            Check.RULE_AT_LEAST,
-                            f"'{k}' must occur at least once but is missing",
-                            key=_key_text(k),
-                        ),
-                    )
-                if req.startswith("AT_LEAST("):
-                    n = int(req[len("AT_LEAST(") : -1])
-                    if count < n:
-                        self._keyed(
-                            k,
-                            Finding(
-                                ERROR,
-                                Check.RULE_AT_LEAST,
-                                f"'{k}' must occur at least {n} times but occurs {count} times",
-                                key=_key_text(k),
-                                line=t[3],
-                            ),
-                        )
-                if req.startswith("AT_LEAST_ONE_OR"):
-                    alts = [a.strip() for a in req[len("AT_LEAST_ONE_OR(") : -1].split(",")]
-                    alternatives.add(tuple({k, *alts}))
-            except Exception as exc:
-                raise _Crash(f"the REQ of '{k}' ({req!r}) makes the official checker raise {exc!r}", key=k) from None
+
+    def _check_req(self, k: Any, req: Any, alternatives: set[tuple[Any, ...]]) -> None:
+        """REQ: EXACTLY_ONE, AT_LEAST_ONE, AT_LEAST(n), OPTIONAL; AT_LEAST_ONE_OR(...) groups
+        are collected for :meth:`_check_one_of`. May raise where the official code raises."""
+        t = self.track[k]
+        count = t[0]
+        if req == "OPTIONAL" and count == 0:
+            return
+        if req == "EXACTLY_ONE" and count != 1:
+            self._check_exactly_one(k, t)
+        if req == "AT_LEAST_ONE" and count < 1:
+            self._keyed(
+                k,
+                Finding(ERROR, Check.RULE_AT_LEAST, f"'{k}' must occur at least once but is missing", key=_key_text(k)),
+            )
+        if req.startswith("AT_LEAST("):
+            n = int(req[len("AT_LEAST(") : -1])
+            if count < n:
+                self._keyed(
+                    k,
+                    Finding(
+                        ERROR,
+                        Check.RULE_AT_LEAST,
+                        f"'{k}' must occur at least {n} times but occurs {count} times",
+                        key=_key_text(k),
+                        line=t[3],
+                    ),
+                )
+        if req.startswith("AT_LEAST_ONE_OR"):
+            alts = [a.strip() for a in req[len("AT_LEAST_ONE_OR(") : -1].split(",")]
+            alternatives.add(tuple({k, *alts}))
+
+    def _check_exactly_one(self, k: Any, t: list[Any]) -> None:
+        """EXACTLY_ONE not met: a warning when every occurrence has the same value."""
+        count = t[0]
+        if count and t[2] == count:
+            self.warnings.append(
+                Finding(
+                    WARNING,
+                    Check.RULE_DUPLICATE,
+                    f"'{k}' must occur exactly once but occurs {count} times (all equal)",
+                    key=_key_text(k),
+                    line=t[4],
+                )
+            )
+            return
+        detail = f" with different values: {', '.join(sorted(t[5] or ()))}" if count else ""
+        self._keyed(
+            k,
+            Finding(
+                ERROR,
+                Check.RULE_EXACTLY_ONE,
+                f"'{k}' must occur exactly once but occurs {count} times{detail}",
+                key=_key_text(k),
+                line=t[4] if count else None,
+            ),
+        )
+
+    def _check_one_of(self, alternatives: set[tuple[Any, ...]]) -> None:
+        """AT_LEAST_ONE_OR: one key of each group occurs."""
         for alts in alternatives:
             for a in alts:  # any() over the official dict: an unknown key raises KeyError
                 if a not in self.track:
@@ -360,6 +379,9 @@ class ConfigRun:
             else:
                 names = " or ".join(f"'{a}'" for a in sorted(alts))
                 self.unkeyed.append(Finding(ERROR, Check.RULE_ONE_OF, f"at least one of {names} must occur"))
+
+    def _run_end(self) -> None:
+        """END: its code, then its CHECKs."""
         config = self.config
         if config.end_pre is not None:
             sn = config.end_pre
@@ -369,22 +391,21 @@ class ConfigRun:
                 exec(sn.code, self.state)  # noqa: S102
             except Exception as exc:
                 raise _Crash(f"END code of {config.name} raises {exc!r}") from None
-        if config.end_checks is not None:
-            for sn in config.end_checks:
-                try:
-                    if sn.error is not None:
-                        raise sn.error
-                    if eval(sn.code, self.state):  # noqa: S307
-                        continue
-                    failed: Exception | None = None
-                except Exception as exc:
-                    failed = exc
-                if not _dumps_ok(self.state):
-                    raise _Crash(f"END CHECK failed and the official checker crashes while reporting it: {sn.source}")
-                msg = f"END check of {config.name} failed: {_first_line_of(sn)}"
-                if failed is not None:
-                    msg += f" (raised {type(failed).__name__}: {failed})"
-                self.unkeyed.append(Finding(ERROR, Check.RULE_END_CHECK, msg))
+        for sn in config.end_checks or ():
+            try:
+                if sn.error is not None:
+                    raise sn.error
+                if eval(sn.code, self.state):  # noqa: S307
+                    continue
+                failed: Exception | None = None
+            except Exception as exc:
+                failed = exc
+            if not _dumps_ok(self.state):
+                raise _Crash(f"END CHECK failed and the official checker crashes while reporting it: {sn.source}")
+            msg = f"END check of {config.name} failed: {_first_line_of(sn)}"
+            if failed is not None:
+                msg += f" (raised {type(failed).__name__}: {failed})"
+            self.unkeyed.append(Finding(ERROR, Check.RULE_END_CHECK, msg))
 
 
 def _value_of(v: Any) -> Any:
