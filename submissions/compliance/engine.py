@@ -33,7 +33,7 @@ from .configrun import ConfigRun
 from .facts import FileFacts, _collect
 from .findings import ADVISORY, ERROR, WARNING, Check, FileReport, Finding
 from .logparse import BadLine, LogLine, json_loads, parse_record, parse_record_060
-from .rcp import RCP_WORDS
+from .rcp import rcp_reads
 from .rules import Config, KeyRule, load_config, root_config, validate
 
 REPLAY_BUFFER_LINES = 50_000  # records kept for configs enqueued mid-file
@@ -244,10 +244,10 @@ class _StreamingPass:
         try:
             obj = json_loads(payload)
         except (ValueError, RecursionError) as exc:
-            if rcp is not None and RCP_WORDS(payload):
+            if rcp is not None and rcp_reads(payload):
                 rcp.feed(payload, exc, False, line)
             return parse_record(text, index, line)
-        if rcp is not None and RCP_WORDS(payload):
+        if rcp is not None and rcp_reads(payload):
             rcp.feed(payload, obj, True, line)
         try:  # the common case of parse_record, without parsing the JSON again
             t = obj["time_ms"]

@@ -11,7 +11,6 @@ writes ``scaling.json`` into the checked folder.
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
@@ -48,8 +47,10 @@ _SAMPLES_BENCHMARKS = frozenset(
 )
 
 
-# RcpReader looks only at lines whose raw text contains one of these: the engine feeds it no others
-RCP_WORDS = re.compile("global_batch_size|submission_benchmark|eval_error|eval_accuracy|run_stop").search
+def rcp_reads(s: str) -> bool:
+    """Whether :class:`RcpReader` looks at a line with this raw text (it tests for these words,
+    ``eval_`` standing for ``eval_error`` and ``eval_accuracy``): the engine feeds it no other."""
+    return "run_stop" in s or "eval_" in s or "global_batch_size" in s or "submission_benchmark" in s
 
 
 class RcpCrash(Exception):
