@@ -331,16 +331,21 @@ class UploadLimit(models.Model):
         return f"{self.per_day}/day for {self.organisation or 'everyone'} in {self.round}"
 
 
-class Notice(models.Model):
-    """An email that went out about a version; the unique constraint sends each once."""
-
-    version = models.ForeignKey(SubmissionVersion, on_delete=models.CASCADE, related_name="notices")
-    kind = models.CharField(max_length=40)
-    recipient = models.EmailField()
-    sent_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["version", "kind", "recipient"], name="one_notice_each")]
-
-    def __str__(self) -> str:
-        return f"{self.kind} to {self.recipient}"
+# The review and publication of a round (issue 12), in their own module; imported here so that they
+# belong to this app and its migrations.
+from submissions.review.models import (  # noqa: E402, F401
+    Ballot,
+    Correction,
+    Objection,
+    ObjectionEvidence,
+    ObjectionResponse,
+    Outcome,
+    Publication,
+    PublishedResult,
+    PublishedScore,
+    ReviewAssignment,
+    RoundReview,
+    Vote,
+    VoteOption,
+    Withdrawal,
+)
