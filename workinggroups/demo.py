@@ -295,7 +295,7 @@ def _seed_practice_round(groups: dict[str, WorkingGroup], today: dt.date) -> Rou
         return None
     slug, name, ruleset = PRACTICE_ROUND
     suite = Round.Suite.TRAINING
-    benchmarks = rulesets.allowed_benchmarks(suite, ruleset) if ruleset in rulesets.available_rulesets(suite) else []
+    benchmarks = compliance.allowed_benchmarks(suite, ruleset) if ruleset in compliance.available_rulesets(suite) else []
     round, _ = Round.objects.update_or_create(
         slug=slug,
         defaults={
