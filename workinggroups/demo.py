@@ -295,7 +295,8 @@ def _seed_practice_round(groups: dict[str, WorkingGroup], today: dt.date) -> Rou
         return None
     slug, name, ruleset = PRACTICE_ROUND
     suite = Round.Suite.TRAINING
-    benchmarks = compliance.allowed_benchmarks(suite, ruleset) if ruleset in compliance.available_rulesets(suite) else []
+    shipped = ruleset in compliance.available_rulesets(suite)
+    benchmarks = compliance.allowed_benchmarks(suite, ruleset) if shipped else []
     round, _ = Round.objects.update_or_create(
         slug=slug,
         defaults={
