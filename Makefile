@@ -33,7 +33,7 @@ format: $(STAMP)
 bench: bench-compliance bench-pipeline bench-explorer
 
 bench-compliance: $(STAMP)
-	$(PY) -m submissions.compliance.bench
+	$(PY) -m submissions.compliance.bench $(BENCH_ARGS)
 
 worker: $(STAMP)
 	$(VENV)/bin/celery -A consortium worker -l info -Q $${QUEUE:-default}

@@ -7,7 +7,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from consortium.members.models import Person
-from workinggroups import rulesets, schedules
+from submissions import compliance
+from workinggroups import schedules
 from workinggroups.models import GroupMembership, MeetingSeries, Round, WorkingGroup
 
 Role = GroupMembership.Role
@@ -217,7 +218,7 @@ class RoundForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.fields["benchmarks_text"].initial = ", ".join(self.instance.benchmarks)
-        self.ruleset_choices = {suite: rulesets.available_rulesets(suite) for suite in rulesets.CHECKED_SUITES}
+        self.ruleset_choices = {suite: compliance.available_rulesets(suite) for suite in compliance.usages()}
 
     def clean_ruleset(self) -> str:
         return self.cleaned_data["ruleset"].strip()

@@ -1,7 +1,7 @@
 """Working groups, their members and chairs, meetings, and benchmark rounds (issue 4).
 
 Fields, choices, constraints and small derived properties only: writes live in services.py, the
-calendar arithmetic in schedules.py, the ruleset lookup in rulesets.py.
+calendar arithmetic in schedules.py, the ruleset catalogue in the compliance engine (submissions.compliance).
 """
 
 import datetime as dt
@@ -13,7 +13,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from workinggroups import rulesets, schedules
+from submissions import compliance
+from workinggroups import schedules
 
 
 def _validate_time_zone(value: str) -> None:
@@ -262,7 +263,7 @@ class Round(models.Model):
 
     @property
     def has_ruleset(self) -> bool:
-        return self.suite in rulesets.CHECKED_SUITES
+        return self.suite in compliance.usages()
 
     @property
     def grace(self) -> dt.timedelta:
@@ -276,19 +277,19 @@ class Round(models.Model):
         """The ruleset must be one the pinned package ships for the suite, and the benchmarks must
         be allowed by it. Empty benchmarks mean "all of the ruleset's" (filled in here)."""
         errors: dict[str, str] = {}
-        if self.suite in rulesets.CHECKED_SUITES:
-            shipped = rulesets.available_rulesets(self.suite)
-            if not self.ruleset and self.suite in rulesets.RULESET_OPTIONAL:
+        if self.suite in compliance.usages():
+            shipped = compliance.available_rulesets(self.suite)
+            if not self.ruleset and self.suite in compliance.RULESET_OPTIONAL:
                 self.benchmarks = [b.strip() for b in (self.benchmarks or []) if b and b.strip()]
             elif not self.ruleset:
                 errors["ruleset"] = f"Choose the {self.suite} ruleset that checks this round."
             elif self.ruleset not in shipped:
                 errors["ruleset"] = (
-                    f"{rulesets.checker_name(self.suite)} has no {self.suite} ruleset {self.ruleset!r}; "
+                    f"{compliance.checker_name(self.suite)} has no {self.suite} ruleset {self.ruleset!r}; "
                     f"it ships {', '.join(shipped)}."
                 )
             else:
-                allowed = rulesets.allowed_benchmarks(self.suite, self.ruleset)
+                allowed = compliance.allowed_benchmarks(self.suite, self.ruleset)
                 chosen = [b for b in (self.benchmarks or []) if b]
                 unknown = [b for b in chosen if b not in allowed]
                 if unknown:

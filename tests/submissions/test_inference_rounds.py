@@ -9,13 +9,13 @@ import shutil
 import pytest
 from django.core.exceptions import ValidationError
 
+from submissions import compliance as rulesets
 from submissions import services
 from submissions.models import CheckKind, CheckRun, Finding, SubmissionVersion
 from tests.compliance.inference.builder import Submission
 from tests.factories import MembershipFactory, OrganisationFactory
 from tests.submissions.factories import open_round, register, submitter_of, tar_gz_of
 from tests.workinggroups.factories import RoundFactory, WorkingGroupFactory
-from workinggroups import rulesets
 
 pytestmark = pytest.mark.django_db
 State = CheckRun.State

@@ -1,10 +1,11 @@
-"""The ruleset lookup (pinned mlperf-logging) and the round's validation against it."""
+"""The ruleset catalogue as working groups use it (the compliance engine's, from the pinned
+mlperf-logging) and the round's validation against it."""
 
 import pytest
 from django.core.exceptions import ValidationError
 
+from submissions import compliance as rulesets
 from tests.workinggroups.factories import RoundFactory, WorkingGroupFactory
-from workinggroups import rulesets
 from workinggroups.models import Round
 
 
@@ -16,6 +17,8 @@ def test_rulesets_are_the_rule_folders_of_the_package():
     assert rulesets.available_rulesets("inference") == ["5.1"]  # the inference checker's
     assert rulesets.available_rulesets("other") == []
     assert rulesets.latest_ruleset("training") == training[-1]
+    assert rulesets.latest_ruleset("inference") == "5.1"
+    assert rulesets.usages() == ["hpc", "inference", "training"]
 
 
 def test_allowed_benchmarks_of_a_ruleset_without_duplicates():
@@ -25,7 +28,7 @@ def test_allowed_benchmarks_of_a_ruleset_without_duplicates():
 
 
 def test_allowed_benchmarks_of_an_unknown_ruleset_is_an_error():
-    with pytest.raises(ValueError, match=r"has no training ruleset '9\.9\.9'"):
+    with pytest.raises(ValueError, match=r"unknown ruleset '9\.9\.9' for training"):
         rulesets.allowed_benchmarks("training", "9.9.9")
 
 
