@@ -210,6 +210,11 @@ CHECK_TIME_LIMITS = {
     "scores": min(600, CHECK_HARD_TIME_LIMIT),
 }
 CHECK_MAX_ATTEMPTS = env.int("CHECK_MAX_ATTEMPTS", default=3)
+# The official checker parses untrusted logs: it runs with a scrubbed environment in its own scratch
+# directory, under these limits (CPU seconds, address space, size of any file it writes).
+OFFICIAL_CHECKER_CPU_SECONDS = env.int("OFFICIAL_CHECKER_CPU_SECONDS", default=CHECK_HARD_TIME_LIMIT)
+OFFICIAL_CHECKER_MEMORY_BYTES = env.int("OFFICIAL_CHECKER_MEMORY_BYTES", default=4 * 1024**3)
+OFFICIAL_CHECKER_FILE_BYTES = env.int("OFFICIAL_CHECKER_FILE_BYTES", default=256 * 1024**2)
 # A queued check whose message has not been picked up for this long is announced again.
 CHECK_REQUEUE_AFTER = env.int("CHECK_REQUEUE_AFTER", default=600)
 SUBMISSION_MAX_ARCHIVE_BYTES = env.int("SUBMISSION_MAX_ARCHIVE_BYTES", default=4 * 1024**3)
