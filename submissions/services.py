@@ -857,8 +857,7 @@ def check_run_execute(*, run_id: int, attempt: int, worker: str) -> str:
             return State.ERRORED
         except TRANSIENT_ERRORS as exc:
             logger.warning("check run %s attempt %s: transient error: %s", run_id, attempt, exc)
-            with contextlib.suppress(*TRANSIENT_ERRORS):  # if the database is still away, the reaper finds it
-                run_requeue_transient(run_id=run_id, attempt=attempt, error=f"{type(exc).__name__}: {exc}")
+            _requeue_after_transient(run_id, attempt, exc)
             raise TransientCheckError(attempt, exc) from exc
         except Exception as exc:
             logger.exception("check run %s attempt %s failed unexpectedly", run_id, attempt)
@@ -868,6 +867,19 @@ def check_run_execute(*, run_id: int, attempt: int, worker: str) -> str:
             except TRANSIENT_ERRORS as again:
                 raise TransientCheckError(attempt, again) from again
             return State.ERRORED
+
+
+def _requeue_after_transient(run_id: int, attempt: int, exc: BaseException) -> None:
+    """Back to queued for the retry, on a fresh connection when the old one was killed; if the
+    database stays away, the run keeps `running` and the take-over or the reaper finds it."""
+    from django.db import connection
+
+    for _ in range(2):
+        try:
+            run_requeue_transient(run_id=run_id, attempt=attempt, error=f"{type(exc).__name__}: {exc}")
+            return
+        except TRANSIENT_ERRORS:
+            connection.close()
 
 
 def _run_cancelled(run_id: int, attempt: int) -> str:

@@ -179,9 +179,10 @@ def wait_until_settled(version_ids: list[int], timeout: float) -> None:
     wait_for(settled, timeout=timeout, interval=0.5, what=f"the checks of {len(version_ids)} versions to finish")
 
 
-def account(fault: str, version_ids: list[int], fault_at: dt.datetime, started: float) -> Figures:
+def account(fault: str, version_ids: list[int], fault_at: dt.datetime | list[dt.datetime], started: float) -> Figures:
     """What happened to every expected check: finished exactly once, more than once, never (lost) or
-    not yet (stuck); and how long after the fault the lost attempts were taken up again."""
+    not yet (stuck); and how long after the (latest) fault the lost attempts were taken up again."""
+    faults_at = sorted(fault_at if isinstance(fault_at, list) else [fault_at])
     expected = expected_kinds()
     figures = Figures(fault=fault, load=len(version_ids), checks_expected=len(version_ids) * len(expected))
     recovery = 0.0
@@ -202,8 +203,9 @@ def account(fault: str, version_ids: list[int], fault_at: dt.datetime, started: 
             for a in attempts:
                 if a.outcome == "lost":
                     figures.lost_attempts += 1
-                    if a.finished_at and a.finished_at >= fault_at:
-                        after = (a.finished_at - fault_at).total_seconds()
+                    before = [f for f in faults_at if a.finished_at and f <= a.finished_at]
+                    if before:
+                        after = (a.finished_at - before[-1]).total_seconds()
                         recovery = max(recovery, after)
                         figures.notes.append(f"{run.kind} #{a.number} +{after:.1f}s: {a.message[:100]}")
     figures.recovery_seconds = round(recovery, 2)
@@ -212,13 +214,10 @@ def account(fault: str, version_ids: list[int], fault_at: dt.datetime, started: 
     return figures
 
 
-def notices_once(version_ids: list[int]) -> bool:
-    """The uploader heard of each version's verdict exactly once."""
-    counts = [
-        Notice.objects.filter(version_id=pk, kind="checks_finished").count()
-        for pk in version_ids  # a handful of rows: fine for a test
-    ]
-    return all(c == 1 for c in counts)
+def notices_missing(version_ids: list[int]) -> tuple[int, int]:
+    """(versions whose uploader was told more than once, versions whose uploader was not told)."""
+    counts = [Notice.objects.filter(version_id=pk, kind="checks_finished").count() for pk in version_ids]
+    return sum(1 for c in counts if c > 1), sum(1 for c in counts if c == 0)
 
 
 def lost_attempts_after(fault_at: dt.datetime) -> int:
