@@ -251,6 +251,8 @@ CHECK_REAPER_INTERVAL = env.float("CHECK_REAPER_INTERVAL", default=30.0)
 CELERY_BEAT_SCHEDULE["submissions-reap-lost-checks"] = {
     **CELERY_BEAT_SCHEDULE["submissions-reap-lost-checks"],
     "schedule": CHECK_REAPER_INTERVAL,
+    # A tick not run by the next one is dropped: reaper runs never pile up behind busy workers.
+    "options": {"expires": CHECK_REAPER_INTERVAL},
 }
 # Workers write a heartbeat this often; one older than WORKER_STALE_AFTER counts as gone.
 WORKER_HEARTBEAT_INTERVAL = env.int("WORKER_HEARTBEAT_INTERVAL", default=15)

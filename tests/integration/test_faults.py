@@ -36,7 +36,8 @@ from tests.factories import MembershipFactory, OrganisationFactory
 from tests.integration import faults
 from tests.submissions.factories import open_round, register, submitter_of, tar_gz_of
 from tests.waiting import wait_for
-from tests.workers import PROJECT_DIR, start_worker, test_database_url, wait_until_registered
+from tests.workers import PROJECT_DIR, start_worker, wait_until_registered
+from tests.workers import test_database_url as database_url
 
 pytestmark = [pytest.mark.faults, pytest.mark.worker, pytest.mark.realdata, pytest.mark.django_db(transaction=True)]
 State = CheckRun.State
@@ -175,6 +176,17 @@ def _running(min_count: int = 1, kinds: tuple[str, ...] | None = None):
     return wait_for(found, timeout=120, interval=0.05, what="checks to be running")
 
 
+def _official_running_on(worker) -> None:
+    """Waits until the worker runs an official verifier (the longest check: seconds, not milliseconds),
+    so that the fault hits a check in the middle of its work."""
+    prefix = worker.nodename.split("@")[0]
+    running = CheckRun.objects.filter(state=State.RUNNING, kind=CheckKind.OFFICIAL, worker__startswith=prefix)
+    wait_for(
+        running.exists,
+        timeout=120, interval=0.05, what=f"an official verifier running on {prefix}",
+    )  # fmt: skip
+
+
 def _verify(fault: str, ids: list[int], fault_at, started: float, *, expect_lost_attempts: bool) -> faults.Figures:
     faults.wait_until_settled(ids, timeout=SETTLE_TIMEOUT)
     figures = faults.account(fault, ids, fault_at, started)
@@ -206,10 +218,7 @@ def test_sigkill_of_pool_children_mid_check(cluster, uploaders, packages):
     started = time.monotonic()
     ids = _load(uploaders, packages)
     victim = cluster.checkers[0]
-    wait_for(
-        lambda: CheckRun.objects.filter(state=State.RUNNING, worker__startswith=victim.nodename.split("@")[0]).exists(),
-        timeout=120, interval=0.05, what="a check running on the victim",
-    )  # fmt: skip
+    _official_running_on(victim)
     fault_at = timezone.now()
     children = faults.pool_children(victim.process.pid)
     assert children, "the worker has pool children"
@@ -223,11 +232,7 @@ def test_sigkill_of_a_worker_main_process_mid_check(cluster, uploaders, packages
     started = time.monotonic()
     ids = _load(uploaders, packages)
     victim = cluster.checkers[0]
-    prefix = victim.nodename.split("@")[0]
-    wait_for(
-        lambda: CheckRun.objects.filter(state=State.RUNNING, worker__startswith=prefix).exists(),
-        timeout=120, interval=0.05, what="a check running on the victim",
-    )  # fmt: skip
+    _official_running_on(victim)
     fault_at = timezone.now()
     children = faults.pool_children(victim.process.pid)
     os.kill(victim.process.pid, signal.SIGKILL)
@@ -249,7 +254,8 @@ def test_redis_restarted_mid_load(cluster, uploaders, packages, redis_server):
     figures_note = f"Redis was down {down:.1f} s"
     figures = _verify(f"Redis server restarted mid-load (no persistence; {figures_note})", ids, fault_at, started,
                       expect_lost_attempts=False)  # fmt: skip
-    assert all(w.process.poll() is None for w in cluster.started), "the workers survive the broker's restart"
+    alive = [w.process.poll() is None for w in [*cluster.checkers, cluster.reaper]]
+    assert all(alive), "the workers survive the broker's restart"
     assert figures.lost == 0
 
 
@@ -276,7 +282,7 @@ def test_postgresql_connections_killed_mid_check(cluster, uploaders, packages):
     assert killed >= 3, "the workers' connections were there to kill"
     _verify("PostgreSQL connections killed (pg_terminate_backend) mid-check, three times", ids, fault_at, started,
             expect_lost_attempts=False)  # fmt: skip
-    assert all(w.process.poll() is None for w in cluster.started)
+    assert all(w.process.poll() is None for w in [*cluster.checkers, cluster.reaper])
 
 
 # ---------------------------------------------------------------- uploads cut off mid-stream
@@ -324,7 +330,7 @@ def _post(port: int, token: str, slug: str, name: str, data: bytes, *, cut: bool
 def test_uploads_cut_off_mid_stream_leave_nothing_and_the_rest_finish(cluster, uploaders, packages, redis_server):
     round_, people = uploaders
     port = _free_port()
-    env = faults.child_env({**FAULT_ENV, "REDIS_URL": redis_server.url, "DATABASE_URL": test_database_url()})
+    env = faults.child_env({**FAULT_ENV, "REDIS_URL": redis_server.url, "DATABASE_URL": database_url()})
     log_path = faults.Path(faults.settings.VAR_DIR) / f"gunicorn-{uuid.uuid4().hex[:6]}.log"
     with log_path.open("wb") as log:
         server = subprocess.Popen(
