@@ -23,10 +23,11 @@ from typing import Any, Literal
 
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, TooManyFieldsSent, ValidationError
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from django.urls import reverse
-from ninja import NinjaAPI, Schema, Status
+from ninja import NinjaAPI, Query, Schema, Status
 from ninja.errors import AuthenticationError
 from ninja.errors import ValidationError as InputError
 from ninja.operation import PathView
@@ -65,6 +66,12 @@ api = NinjaAPI(
     urls_namespace="api",
     openapi_url="/openapi.json",
 )
+
+# Lists that grow come in pages (issue 15): findings of one version, rounds.
+FINDINGS_PAGE_SIZE = 1000
+FINDINGS_MAX_PAGE_SIZE = 5000
+ROUNDS_PAGE_SIZE = 100
+
 
 # ---------------------------------------------------------------- authentication
 
@@ -247,6 +254,9 @@ class FindingsOut(Schema):
     version: int
     verdict: str
     packages: list[PackageOut]
+    page: int = 1
+    pages: int = 1
+    count: int = 0
 
 
 class RoundOut(Schema):
@@ -571,10 +581,14 @@ def submission_findings(
     format: Literal["json", "csv"] = "json",
     severity: Literal["", "error", "warning", "advisory"] = "",
     check: str = "",
+    page: int = 1,
+    page_size: int = Query(FINDINGS_PAGE_SIZE, ge=1, le=FINDINGS_MAX_PAGE_SIZE),
 ):
     """The current findings (each check's latest attempt) of the latest version, or of
     `?version=<number>`. `?format=csv` gives CSV (path, line, severity, check, key, message) as a
-    download; `?severity=` and `?check=<check kind>` filter."""
+    download; `?severity=` and `?check=<check kind>` filter. JSON comes in pages of `?page_size=`
+    findings (default 1,000): `?page=` (past the end: the last page); `page`, `pages` and `count` say
+    where you are. The CSV download holds every finding."""
     submission = selectors.submission_for(request.auth, submission_id)
     if submission is None:
         return _not_visible(request, submission_id)
@@ -582,13 +596,16 @@ def submission_findings(
     chosen = versions.filter(number=version).first() if version is not None else versions.order_by("-number").first()
     if chosen is None:
         return _error(request, 404, f"Submission {submission_id} has no version {version}.")
-    findings = list(selectors.version_findings(chosen, severity=severity, check=check))
+    current = selectors.version_findings(chosen, severity=severity, check=check)
     if format == "csv":
-        response = HttpResponse(findings_csv(findings), content_type="text/csv; charset=utf-8")
+        response = HttpResponse(findings_csv(list(current)), content_type="text/csv; charset=utf-8")
         name = f"submission-{submission.pk}-v{chosen.number}-findings.csv"
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
-    return findings_document(chosen, findings)
+    found = Paginator(current, page_size).get_page(page)
+    document = findings_document(chosen, list(found))
+    document.update(page=found.number, pages=found.paginator.num_pages, count=found.paginator.count)
+    return document
 
 
 # ---------------------------------------------------------------- rounds
@@ -622,19 +639,28 @@ def _round_body(request: HttpRequest, round: Any) -> dict[str, Any]:
     summary="The rounds you may see, with their phase and whether uploads are open",
     tags=["rounds"],
 )
-def round_list(request: HttpRequest):
+def round_list(
+    request: HttpRequest,
+    response: HttpResponse,
+    page: int = 1,
+    page_size: int = Query(ROUNDS_PAGE_SIZE, ge=1, le=ROUNDS_PAGE_SIZE),
+):
     """Published rounds for everyone (no authentication needed); unpublished ones too for the chairs
-    of their group and for staff. Deadlines are ISO 8601 in UTC; uploads are accepted until
-    `deadline_with_grace`."""
-    return [_round_body(request, r) for r in rounds.rounds_visible_to(request.auth)]
+    of their group and for staff, newest first. Deadlines are ISO 8601 in UTC; uploads are accepted
+    until `deadline_with_grace`. In pages of `?page_size=` rounds (default and most 100): `?page=`
+    (past the end: the last page); the `X-Total-Count` header gives the number of rounds and a
+    `Link` header the next page."""
+    found = Paginator(rounds.rounds_visible_to(request.auth).order_by("-created_at", "-pk"), page_size).get_page(page)
+    response["X-Total-Count"] = str(found.paginator.count)
+    if found.has_next():
+        response["Link"] = f'<{request.path}?page={found.next_page_number()}&page_size={page_size}>; rel="next"'
+    return [_round_body(request, r) for r in found]
 
 
 # ---------------------------------------------------------------- anything else under /api/
 
 
-@api.api_operation(
-    ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"], "/{path:rest}", auth=None, include_in_schema=False
-)
-def unknown_path(request: HttpRequest, rest: str):
-    """Registered last: a path the API does not have is a 404 in the API's error shape."""
+def not_found(request: HttpRequest, rest: str = "") -> HttpResponse:
+    """Routed after the API's own URLs (consortium/urls.py): a path the API does not have is a 404 in
+    the API's error shape, not the site's HTML page."""
     return _error(request, 404, f"No such API endpoint: {request.path}. The endpoints are listed at /api/docs.")

@@ -33,8 +33,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from consortium.audit.services import audit_record
+from consortium.common.mail import site_link
 from consortium.members.models import Organisation
-from consortium.portal.mail import portal_mail, site_link
 from submissions import checks
 from submissions.models import (
     ApiToken,
@@ -43,7 +43,6 @@ from submissions.models import (
     CheckRun,
     Finding,
     FixWindow,
-    Notice,
     Score,
     Submission,
     SubmissionVersion,
@@ -52,6 +51,7 @@ from submissions.models import (
     WorkerPing,
     WorkerPool,
 )
+from submissions.notices import submission_mail, version_notify
 from submissions.permissions import can_cancel_checks, can_open_fix_window, can_rerun_checks, upload_refusal
 from submissions.storage import (
     StoredUpload,
@@ -566,6 +566,9 @@ def scores_clean(raw: Any) -> list[dict[str, Any]]:
             "scaling": scaling,
             "number_of_models": _count(s.get("number_of_models")),
             "instance_scale": _count(s.get("instance_scale")),
+            "system_name": _text(s.get("system_name") or "", _limit(Score, "system_name")),
+            "accelerator": _text(s.get("accelerator") or "", _limit(Score, "accelerator")),
+            "accelerator_count": _count(s.get("accelerator_count")),
         }
         out.setdefault((score["system"], score["benchmark"], scaling), score)
     return list(out.values())
@@ -720,12 +723,18 @@ def run_gave_up_notify(*, run_id: int) -> None:
     subject = f"Check could not be run: {version.submission} v{version.number} · {run.get_kind_display()}"
     link = site_link("submissions:detail", pk=version.submission_id)
     body = f"{run.message}\n\nA chair or staff can re-run the check.\n\n{link}\n"
-    staff = get_user_model().objects.filter(is_staff=True, is_active=True).exclude(email="")
+    # Staff admins (superusers); dataset admins are staff too but may not see unpublished results.
+    staff = get_user_model().objects.filter(is_superuser=True, is_active=True).exclude(email="")
     recipients = {u.email for u in staff}
     if version.uploaded_by and version.uploaded_by.email:
         recipients.add(version.uploaded_by.email)
-    for email in sorted(recipients):
-        _notice_once(version, f"gave_up:{run.kind}:{run.attempt}"[:40], email, subject, body)
+    submission_mail(
+        key=f"gave_up:{run.pk}:{run.attempt}",
+        submission=version.submission,
+        recipients=sorted(recipients),
+        subject=subject,
+        body=body,
+    )
 
 
 def _message_run(raw: Any) -> tuple[int, int] | None:
@@ -944,7 +953,23 @@ def _execute_unpack(version: SubmissionVersion) -> tuple[checks.CheckOutcome, Pa
         return checks.CheckOutcome("failed", [finding], message="No package in the archive."), None
     SubmissionVersion.objects.filter(pk=version.pk).update(state=SubmissionVersion.State.UNPACKED)
     message = f"{result.entries} files, {result.total_bytes} bytes unpacked."
-    return checks.CheckOutcome("passed", [], message=message), root
+    return checks.CheckOutcome("passed", _folder_warnings(version, root, target), message=message), root
+
+
+def _folder_warnings(version: SubmissionVersion, root: Path, target: Path) -> list[dict]:
+    """A warning when the package's top folder is another organisation's results folder (a package of
+    Krai uploaded by NVIDIA): probably the wrong file."""
+    if root == target:  # systems/ and results/ at the top: no folder name to compare
+        return []
+    own = version.submission.organisation
+    other = Organisation.objects.filter(results_folder=root.name).exclude(pk=own.pk).first()
+    if other is None:
+        return []
+    own_folder = f"{own.results_folder}/" if own.results_folder else "its own folder"
+    message = (f"The package's top folder {root.name}/ is the results folder of {other}, not of {own} "
+               f"(expected {own_folder}). Check that this is the right package.")  # fmt: skip
+    return [{"severity": "warning", "check": "unpack.other_organisation", "key": None, "line": None, "path": "",
+             "message": message}]  # fmt: skip
 
 
 def _engine_report_path(version: SubmissionVersion) -> Path:
@@ -1065,50 +1090,8 @@ def _settle(version: SubmissionVersion, runs: dict[str, CheckRun], ruleset: str 
         verdict=verdict, disagreement=disagreement, checks_finished_at=timezone.now()
     )
     if updated:
-        transaction.on_commit(lambda: version_notify(version_id=version.pk))
-
-
-def version_notify(*, version_id: int) -> None:
-    """Mail the uploader the verdict, and the chairs when the official verifier failed or disagreed.
-    Each notice goes once (Notice's unique constraint)."""
-    from workinggroups.selectors import group_chairs
-
-    version = SubmissionVersion.objects.select_related(
-        "submission__round__group", "submission__organisation", "uploaded_by"
-    ).get(pk=version_id)
-    counts = {
-        sev: Finding.objects.filter(run__version=version, severity=sev).count()
-        for sev in ("error", "warning", "advisory")
-    }
-    url = site_link("submissions:detail", pk=version.submission_id)
-    subject_base = f"{version.submission} v{version.number}"
-    if version.uploaded_by:
-        _notice_once(
-            version, "checks_finished", version.uploaded_by.email,
-            f"Checks finished: {subject_base} {version.get_verdict_display().lower()}",
-            f"The checks of {subject_base} finished: {version.get_verdict_display()}.\n"
-            f"Findings: {counts['error']} errors, {counts['warning']} warnings, "
-            f"{counts['advisory']} advisories.\n\n{url}\n",
-        )  # fmt: skip
-    if version.official_verdict in ("fail", "crash") or version.disagreement:
-        why = "disagrees with the compliance engine" if version.disagreement else "failed"
-        for chair in group_chairs(version.submission.round.group):
-            _notice_once(
-                version, "official_verifier", chair.person.user.email,
-                f"Official verifier {why}: {subject_base}",
-                f"The official MLPerf package checker {why} on {subject_base} "
-                f"(official: {version.official_verdict or 'none'}, "
-                f"engine: {version.engine_verdict or 'none'}).\n\n{url}\n",
-            )  # fmt: skip
-
-
-def _notice_once(version: SubmissionVersion, kind: str, recipient: str, subject: str, body: str) -> None:
-    try:
-        with transaction.atomic():
-            Notice.objects.create(version=version, kind=kind, recipient=recipient)
-    except IntegrityError:
-        return
-    portal_mail(subject, body, [recipient])
+        # Queued in this transaction (the outbox sends it after commit): a verdict is never without its mail.
+        version_notify(version_id=version.pk)
 
 
 # ---------------------------------------------------------------- workers

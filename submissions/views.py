@@ -13,11 +13,23 @@ from django.views.decorators.http import require_POST
 
 from consortium.audit.client import client_address
 from consortium.members.permissions import is_staff_admin, person_of
+from consortium.portal.pagination import paginate
 from submissions import permissions, selectors, services, storage
 from submissions.forms import FindingFilterForm, FixWindowForm, UploadForm
 from submissions.models import CheckKind, CheckRun
+from submissions.presentation import findings_grouped
 from workinggroups import selectors as rounds
 from workinggroups.models import Round
+
+# Within a place, what the binding checks say comes first.
+FINDING_CHECK_ORDER = [
+    CheckKind.UNPACK,
+    CheckKind.OFFICIAL,
+    CheckKind.SYSTEMS,
+    CheckKind.PACKAGE,
+    CheckKind.RESULTS,
+    CheckKind.SCORES,
+]
 
 
 def _errors_text(exc: ValidationError) -> str:
@@ -26,8 +38,9 @@ def _errors_text(exc: ValidationError) -> str:
 
 @login_required
 def mine(request: HttpRequest) -> HttpResponse:
-    subs = selectors.submissions_visible_to(request.user).order_by("-round__created_at", "organisation__name")
-    grouped = [(r, list(items)) for r, items in groupby(subs, key=lambda s: s.round)]
+    subs = selectors.submissions_visible_to(request.user).order_by("-round__created_at", "organisation__name", "pk")
+    page = paginate(request, subs)
+    grouped = [(r, list(items)) for r, items in groupby(page, key=lambda s: s.round)]
     person = person_of(request.user)
     open_rounds = [
         r
@@ -37,7 +50,7 @@ def mine(request: HttpRequest) -> HttpResponse:
         and person.organisation
         and permissions.upload_refusal(request.user, r, person.organisation) is None
     ]
-    return render(request, "submissions/mine.html", {"grouped": grouped, "open_rounds": open_rounds})
+    return render(request, "submissions/mine.html", {"grouped": grouped, "open_rounds": open_rounds, "page": page})
 
 
 def _upload_round(request: HttpRequest, slug: str) -> tuple[Round, object]:
@@ -152,7 +165,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     form = FindingFilterForm(request.GET or None, kinds=CheckKind.choices)
     filters = form.cleaned_data if form.is_valid() else {}
     findings = list(selectors.version_findings(shown, **{k: v for k, v in filters.items() if v})) if shown else []
-    by_file = [(path or "Package", list(items)) for path, items in groupby(findings, key=lambda f: f.path)]
+    groups = findings_grouped(findings, check_order=FINDING_CHECK_ORDER)
     return render(
         request,
         "submissions/detail.html",
@@ -160,7 +173,8 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             "submission": submission,
             "versions": versions,
             "shown": shown,
-            "by_file": by_file,
+            "finding_groups": groups,
+            "findings_count": len(findings),
             "filter_form": form,
             "counted": selectors.official_version(submission),
             "can_rerun": permissions.can_rerun_checks(request.user, submission),
@@ -185,7 +199,11 @@ def checks_partial(request: HttpRequest, pk: int, number: int) -> HttpResponse:
         "can_rerun": permissions.can_rerun_checks(request.user, submission),
         "can_cancel": permissions.can_cancel_checks(request.user, submission),
     }
-    return render(request, "submissions/_checks.html", context)
+    response = render(request, "submissions/_checks.html", context)
+    if version.verdict != version.Verdict.PENDING:
+        # The rest of the page (findings, versions, scores, verdict) refreshes once on this event.
+        response["HX-Trigger"] = "checks-finished"
+    return response
 
 
 def _run_of(request: HttpRequest, pk: int, run_id: int) -> CheckRun:

@@ -20,7 +20,8 @@ from pathlib import Path
 from django.conf import settings
 from django.utils import timezone
 
-from submissions.models import CheckAttempt, CheckKind, CheckRun, Notice, SubmissionVersion
+from consortium.common.models import OutgoingMail
+from submissions.models import CheckAttempt, CheckKind, CheckRun, SubmissionVersion
 from tests.waiting import wait_for
 from tests.workers import PROJECT_DIR, test_database_url
 
@@ -216,7 +217,10 @@ def account(fault: str, version_ids: list[int], fault_at: dt.datetime | list[dt.
 
 def notices_missing(version_ids: list[int]) -> tuple[int, int]:
     """(versions whose uploader was told more than once, versions whose uploader was not told)."""
-    counts = [Notice.objects.filter(version_id=pk, kind="checks_finished").count() for pk in version_ids]
+    counts = [
+        OutgoingMail.objects.filter(key__startswith=f"submissions.version:{pk}:checks_finished").count()
+        for pk in version_ids
+    ]
     return sum(1 for c in counts if c > 1), sum(1 for c in counts if c == 0)
 
 

@@ -204,8 +204,7 @@ def _verify(fault: str, ids: list[int], fault_at, started: float, *, expect_lost
     assert not wrong, wrong
     told_twice, not_told = faults.notices_missing(ids)
     assert told_twice == 0, "an uploader was told twice"
-    if not_told:  # mail is sent inline after the commit today; the mail outbox makes it exactly once
-        figures.notes.append(f"{not_told} verdict mails not sent (mail after commit, not through an outbox)")
+    assert not_told == 0, "the verdict mail is queued in the outbox with the verdict: never without it"
     figures.write()
     if expect_lost_attempts:
         assert figures.lost_attempts >= 1, "the fault should have cost at least one attempt"

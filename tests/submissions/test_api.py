@@ -87,7 +87,7 @@ def test_openapi_document_lists_the_four_endpoints(client):
     response = client.get("/api/openapi.json")
     assert response.status_code == 200
     paths = response.json()["paths"]
-    assert set(paths["/api/v1/rounds/{slug}/submissions"]) == {"post"}
+    assert set(paths["/api/v1/rounds/{slug}/submissions"]) == {"get", "post"}  # GET: the review (issue 12)
     assert set(paths["/api/v1/submissions/{submission_id}"]) == {"get"}
     assert set(paths["/api/v1/submissions/{submission_id}/findings"]) == {"get"}
     assert set(paths["/api/v1/rounds"]) == {"get"}
