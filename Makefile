@@ -24,6 +24,7 @@ run: $(STAMP)
 	DEMO_MODE=1 $(PY) manage.py run_portal
 
 test: $(STAMP)
+	@sh .ci/ensure-chromium
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.forms",  # its templates, so that consortium/templates can override the error list
     "django_htmx",
     "allauth",
     "allauth.account",
@@ -75,6 +76,9 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "consortium.urls"
 WSGI_APPLICATION = "consortium.wsgi.application"
+
+# Form errors render with role="alert" (consortium/templates/django/forms/errors/list/ul.html).
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 TEMPLATES = [
     {
@@ -235,6 +239,9 @@ CHECK_MAX_ATTEMPTS = env.int("CHECK_MAX_ATTEMPTS", default=3)
 CHECK_REQUEUE_AFTER = env.int("CHECK_REQUEUE_AFTER", default=600)
 SUBMISSION_MAX_ARCHIVE_BYTES = env.int("SUBMISSION_MAX_ARCHIVE_BYTES", default=4 * 1024**3)
 SUBMISSION_UPLOADS_PER_DAY = env.int("SUBMISSION_UPLOADS_PER_DAY", default=20)
+# An upload's partial file in the store's incoming/ folder untouched this long belongs to a dead
+# process; the archives sweep (beat) removes it, with every stored blob no version refers to.
+SUBMISSION_INCOMING_MAX_AGE = env.int("SUBMISSION_INCOMING_MAX_AGE", default=3600)
 WORKINGGROUPS_JOIN_COOLDOWN_DAYS = env.int("WORKINGGROUPS_JOIN_COOLDOWN_DAYS", default=30)
 LICENSING_DOWNLOAD_LINK_SECONDS = env.int("LICENSING_DOWNLOAD_LINK_SECONDS", default=600)
 # Uploads stream to disk: nothing larger than this stays in memory.
@@ -261,6 +268,12 @@ from submissions.beat import SCHEDULE as _SUBMISSIONS_BEAT  # noqa: E402
 from workinggroups.beat import SCHEDULE as _WORKINGGROUPS_BEAT  # noqa: E402
 
 CELERY_BEAT_SCHEDULE: dict = {**_COMMON_BEAT, **_WORKINGGROUPS_BEAT, **_SUBMISSIONS_BEAT, **_LICENSING_BEAT}
+# The reaper's tick (beat): how often stale running and lost queued checks are looked for.
+CHECK_REAPER_INTERVAL = env.float("CHECK_REAPER_INTERVAL", default=30.0)
+CELERY_BEAT_SCHEDULE["submissions-reap-lost-checks"] = {
+    **CELERY_BEAT_SCHEDULE["submissions-reap-lost-checks"],
+    "schedule": CHECK_REAPER_INTERVAL,
+}
 # Workers write a heartbeat this often; one older than WORKER_STALE_AFTER counts as gone.
 WORKER_HEARTBEAT_INTERVAL = env.int("WORKER_HEARTBEAT_INTERVAL", default=15)
 WORKER_STALE_AFTER = env.int("WORKER_STALE_AFTER", default=60)

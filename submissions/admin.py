@@ -139,9 +139,10 @@ class CheckAttemptAdmin(admin.ModelAdmin):
 @admin.register(Finding)
 class FindingAdmin(admin.ModelAdmin):
     list_display = ("run", "severity", "check_id", "path", "line")
+    show_full_result_count = False  # one COUNT over every finding is enough
     list_filter = ("severity", "run__kind")
     search_fields = ("check_id", "message", "path")
-    list_select_related = ("run__version__submission__organisation",)
+    list_select_related = ("run__version__submission__organisation", "run__version__submission__round")
 
     def has_change_permission(self, request, obj=None):
         return False

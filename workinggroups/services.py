@@ -220,15 +220,15 @@ def join_request_create(
     waiting = next((r for r in previous if r.is_open), None)
     if waiting is not None:
         raise ValidationError(
-            f"You asked to join {group} on {_date(waiting.created_at)}; the chairs have not decided yet."
+            f"You asked to join {group} on {_date(waiting.created_at)}; {selectors.join_deciders(group)} "
+            "have not decided yet."
         )
     declined = next((r for r in previous if r.state == JoinRequest.State.DECLINED), None)
     if declined is not None and declined.decided_at is not None:
         again = declined.decided_at + join_cooldown()
         if timezone.now() < again:
             raise ValidationError(
-                f"The chairs declined your request on {_date(declined.decided_at)}. "
-                f"You can ask again from {_date(again)}."
+                f"Your request was declined on {_date(declined.decided_at)}. You can ask again from {_date(again)}."
             )
     message = (message or "").strip()
     if len(message) > 2000:
