@@ -1,6 +1,7 @@
 """Staff, dataset admins and chairs must have MFA before they use their powers.
 
-Every staff-only page (`/admin/`, including the dataset admins' pages, and `/staff/`) and every
+Every staff-only page (`/admin/`, including the dataset admins' pages, `/staff/`, and for staff the
+API tokens page, since a staff token reads every submission) and every
 chair power (managing a group, scheduling, editing or publishing a round, re-running checks, fix
 windows) sends a staff account or a chair without a TOTP authenticator to set one up first. The one
 exception is explicit: in demo mode (DEMO_MODE=1) the seeded demo accounts (Person.is_demo) may go
@@ -15,7 +16,8 @@ from django.shortcuts import redirect
 
 from consortium.members.permissions import person_of
 
-STAFF_ONLY = re.compile(r"^/(admin|staff)/")
+# Staff pages, and the API tokens page for staff (a staff token reads every submission).
+STAFF_ONLY = re.compile(r"^/(admin/|staff/|account/api-tokens/)")
 CHAIR_POWERS = re.compile(
     r"^/(workinggroups/[^/]+/manage/"
     r"|rounds/[^/]+/(schedule|schedule/generate|edit|publish|unpublish)/"

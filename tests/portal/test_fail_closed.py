@@ -71,7 +71,7 @@ def test_seed_demo_refuses_without_demo_mode(settings):
 
 # --------------------------------------------------------------------------------------- MFA
 
-STAFF_PAGES = ["/admin/", "/staff/workers/", "/staff/disagreements/", "/admin/licensing/grant/"]
+STAFF_PAGES = ["/admin/", "/staff/workers/", "/staff/disagreements/", "/admin/licensing/grant/", "/account/api-tokens/"]
 
 
 def _client(user) -> Client:
@@ -127,6 +127,11 @@ def test_chair_powers_need_mfa(roles):
 def test_a_member_at_a_chair_url_is_refused_not_asked_for_mfa(roles):
     response = roles.client("member").get(f"/workinggroups/{roles.group.slug}/manage/")
     assert response.status_code in (403, 404)
+
+
+@pytest.mark.django_db
+def test_members_manage_their_api_tokens_without_mfa(roles):
+    assert roles.client("submitter").get("/account/api-tokens/").status_code == 200
 
 
 @pytest.mark.django_db
