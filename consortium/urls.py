@@ -4,8 +4,8 @@ from django.urls import include, path, re_path
 
 from consortium.portal import views as portal_views
 from submissions.api import api
-from submissions.results import api as _results_api  # noqa: F401  (registers the explorer's endpoint on `api`)
 from submissions.api import not_found as api_not_found
+from submissions.results import api as _results_api  # noqa: F401  (registers the explorer's endpoint on `api`)
 from submissions.review import api as _review_api  # noqa: F401  (registers the review endpoints on `api`)
 
 # The admin logs in through allauth (MFA, rate limits), not its own form.
