@@ -11,7 +11,7 @@ from consortium.licensing import selectors as licensing
 from consortium.members import selectors as members
 from consortium.members.models import Membership
 from consortium.members.permissions import person_of
-from consortium.portal.middleware import user_has_mfa
+from consortium.portal.middleware import staff_must_enrol_mfa, user_has_mfa
 from submissions import selectors as submissions
 from workinggroups import selectors as workinggroups
 
@@ -35,13 +35,21 @@ def attention_items(user: Any) -> list[AttentionItem]:
                 reverse("members:profile"),
             )
         )
-    if user.is_staff and not user_has_mfa(user):
+    if staff_must_enrol_mfa(user):
         items.append(
             AttentionItem(
                 "Turn on two-factor authentication",
                 "Staff accounts need it before they can use the admin.",
                 reverse("mfa_index"),
                 "warning",
+            )
+        )
+    elif user.is_staff and not user_has_mfa(user):
+        items.append(
+            AttentionItem(
+                "Two-factor authentication is off",
+                "Demo mode lets this demo account use the admin without it; real staff accounts must turn it on.",
+                reverse("mfa_index"),
             )
         )
     for invitation in members.pending_invitations_for(user):

@@ -98,5 +98,11 @@ def log_in(page, email: str, password: str) -> None:
     page.goto("/accounts/login/")
     page.get_by_label("Email").fill(email)
     page.locator("input[name=password]").fill(password)
-    page.get_by_role("button", name="Sign In").click()
+    page.locator("main").get_by_role("button", name="Log in").click()
     page.wait_for_url(re.compile(r".*/dashboard/$"))
+
+
+def log_out(page) -> None:
+    """Through the account menu of the header (one "Menu" on a phone)."""
+    page.locator(".account-menu summary").click()
+    page.get_by_role("button", name="Log out").click()
