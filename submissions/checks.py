@@ -124,7 +124,8 @@ def package_rules_check(root: Path, usage: str, ruleset: str) -> CheckOutcome:
 def scores_check(root: Path, usage: str, ruleset: str) -> CheckOutcome:
     report = engine_report(root, usage, ruleset)
     scores = [s.to_dict() for s in report.scores]
-    return CheckOutcome("passed", [], message=f"{len(scores)} scores", scores=scores)
+    message = f"{len(scores)} score" if len(scores) == 1 else f"{len(scores)} scores"
+    return CheckOutcome("passed", [], message=message, scores=scores)
 
 
 def official_check(

@@ -201,3 +201,14 @@ def published_results(round: Round) -> list[dict]:
         for s in scores
     ]
     return sorted(rows, key=lambda r: (r["benchmark"], r["division"], r["minutes"]))
+
+
+def results_still_checking(round: Round) -> int:
+    """How many submissions of a published round have a counting version whose checks still run
+    (their scores join the results when the checks end). 0 while the results are under embargo."""
+    if not results_published(round):
+        return 0
+    counting = SubmissionVersion.objects.filter(submission=OuterRef("submission"), in_time=True).order_by("-number")
+    return SubmissionVersion.objects.filter(
+        submission__round=round, pk=Subquery(counting.values("pk")[:1]), verdict=SubmissionVersion.Verdict.PENDING
+    ).count()

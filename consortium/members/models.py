@@ -286,6 +286,12 @@ class Invitation(models.Model):
         return f"{self.email} → {self.organisation}"
 
     @property
+    def role_labels(self) -> list[str]:
+        """The roles granted on acceptance, as people read them ("Submitter", not "submitter")."""
+        labels = dict(OrganisationRole.Role.choices)
+        return [str(labels.get(role, role)) for role in self.roles]
+
+    @property
     def state(self) -> "Invitation.State":
         if self.accepted_at:
             return self.State.ACCEPTED

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from consortium.licensing import selectors as licensing
 from consortium.members import selectors as members
@@ -74,7 +75,8 @@ def attention_items(user: Any) -> list[AttentionItem]:
         if pending:
             items.append(
                 AttentionItem(
-                    f"{pending} people ask to join {organisation}",
+                    ngettext("%(n)d person asks to join %(org)s", "%(n)d people ask to join %(org)s", pending)
+                    % {"n": pending, "org": organisation},
                     "Approve colleagues or decline strangers.",
                     roster,
                     "warning",

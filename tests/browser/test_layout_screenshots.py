@@ -79,7 +79,11 @@ def _shoot(page, who: str, path: str, width_name: str) -> str | None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{width_name}-{name}.png"), full_page=True)
     overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
-    return f"{path} ({width_name}) overflows by {overflow}px" if overflow > 1 else None
+    if overflow > 1:
+        return f"{path} ({width_name}) overflows by {overflow}px"
+    words = page.evaluate("document.body.innerText")
+    bad = re.findall(r"[^.]\.\.(?!\.)|\b1 (?:people|scores|errors|warnings|findings|requests|days)\b", words)
+    return f"{path} ({width_name}) reads badly: {bad}" if bad and not path.startswith("/admin/") else None
 
 
 @pytest.mark.parametrize("who", list(PAGES))

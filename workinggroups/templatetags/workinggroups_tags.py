@@ -17,13 +17,20 @@ def markdown(text: str):
 
 @register.filter
 def in_zone(moment: dt.datetime | None, time_zone: str) -> str:
-    """ "Fri 15 May 2026, 13:00 PDT" on the wall clock of `time_zone`."""
+    """ "Fri 15 May 2026, 13:00 PDT (20:00 UTC)": the wall clock of `time_zone`, UTC beside it (with
+    the UTC date too when it differs)."""
     if moment is None:
         return "—"
     try:
-        return schedules.format_moment(moment, schedules.zone(time_zone))
+        zone = schedules.zone(time_zone)
     except ValueError:
         return moment.isoformat()
+    local = schedules.format_moment(moment, zone)
+    utc = moment.astimezone(dt.UTC)
+    if moment.astimezone(zone).utcoffset() == dt.timedelta(0):
+        return local
+    same_day = utc.date() == moment.astimezone(zone).date()
+    return f"{local} ({utc:%H:%M} UTC)" if same_day else f"{local} ({utc:%a %d %b, %H:%M} UTC)"
 
 
 @register.filter
