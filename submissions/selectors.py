@@ -103,6 +103,10 @@ def worker_overview(now: dt.datetime | None = None) -> dict:
             "version__submission__organisation", "pool"
         )
     )
+    # A worker serves a pool when it is registered to it or consumes its queue (`make run`'s one
+    # worker consumes every pool's queue).
+    serves = {w.pk: [p for p in pools if w.pool_id == p.pk or p.queue in (w.queues or [])] for w in workers}
+    live = {w.pk: w.last_heartbeat >= cutoff and not w.stopped_at for w in workers}
     hour_ago = now - dt.timedelta(hours=1)
     done_last_hour = dict(
         CheckRun.objects.filter(finished_at__gte=hour_ago).values_list("pool_id").annotate(n=Count("id"))
@@ -113,14 +117,12 @@ def worker_overview(now: dt.datetime | None = None) -> dict:
                 "pool": p,
                 "queued": queued.get(p.pk, 0),
                 "done_last_hour": done_last_hour.get(p.pk, 0),
-                "live": sum(
-                    1 for w in workers if w.pool_id == p.pk and w.last_heartbeat >= cutoff and not w.stopped_at
-                ),
+                "live": sum(1 for w in workers if live[w.pk] and p in serves[w.pk]),
             }
             for p in pools
         ],
         "unpooled_queued": queued.get(None, 0),
-        "workers": [{"worker": w, "live": w.last_heartbeat >= cutoff and not w.stopped_at} for w in workers],
+        "workers": [{"worker": w, "live": live[w.pk], "serves": serves[w.pk]} for w in workers],
         "running": running,
     }
 

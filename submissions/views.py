@@ -36,8 +36,12 @@ def _errors_text(exc: ValidationError) -> str:
 
 @login_required
 def mine(request: HttpRequest) -> HttpResponse:
-    subs = selectors.submissions_visible_to(request.user).order_by("-round__created_at", "organisation__name")
-    grouped = [(r, list(items)) for r, items in groupby(subs, key=lambda s: s.round)]
+    subs = (
+        selectors.submissions_visible_to(request.user)
+        .order_by("-round__created_at", "organisation__name")
+        .prefetch_related("versions")
+    )
+    grouped = [(r, [_with_counting(s) for s in items]) for r, items in groupby(subs, key=lambda s: s.round)]
     person = person_of(request.user)
     open_rounds = [
         r
@@ -48,6 +52,15 @@ def mine(request: HttpRequest) -> HttpResponse:
         and permissions.upload_refusal(request.user, r, person.organisation) is None
     ]
     return render(request, "submissions/mine.html", {"grouped": grouped, "open_rounds": open_rounds})
+
+
+def _with_counting(submission):
+    """The submission with `latest` and `counting` versions taken from its prefetched versions (newest
+    first): the one that counts is the latest uploaded in time."""
+    versions = list(submission.versions.all())
+    submission.latest = versions[0] if versions else None
+    submission.counting = next((v for v in versions if v.in_time), None)
+    return submission
 
 
 def _upload_round(request: HttpRequest, slug: str) -> tuple[Round, object]:
@@ -228,7 +241,9 @@ def round_submissions(request: HttpRequest, slug: str) -> HttpResponse:
     round = rounds.round_for(request.user, slug)
     if round is None:
         raise Http404("No such round.")
-    subs = list(selectors.round_submissions_for(request.user, round).prefetch_related("versions"))
+    subs = [
+        _with_counting(s) for s in selectors.round_submissions_for(request.user, round).prefetch_related("versions")
+    ]
     return render(
         request,
         "submissions/round.html",

@@ -88,6 +88,12 @@ class Organisation(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def country_name(self) -> str:
+        from consortium.members.countries import country_name
+
+        return country_name(self.country)
+
 
 class EmailDomain(models.Model):
     """A domain whose addresses belong to the organisation (used to recognise colleagues)."""

@@ -93,7 +93,7 @@ def test_chair_sees_all_after_deadline_and_other_member_cannot(roles, new_page, 
     chair = new_page()
     log_in(chair, roles.chair.email, PASSWORD)
     chair.goto(f"/rounds/{round_.slug}/submissions/")
-    chair.get_by_role("link", name="Acme AI").click()
+    chair.get_by_role("link", name="Acme AI, closed division").click()
     chair.get_by_role("heading", name=f"Acme AI: {round_.name}").wait_for()
 
     outsider = new_page()
