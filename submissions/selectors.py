@@ -10,6 +10,7 @@ from django.utils import timezone
 from consortium.members.permissions import is_staff_admin, person_of
 from submissions.models import CheckRun, Finding, Submission, SubmissionVersion, Worker, WorkerPool
 from submissions.permissions import can_view_submission
+from workinggroups import schedules
 from workinggroups import selectors as rounds
 from workinggroups.models import Round
 from workinggroups.permissions import chaired_groups
@@ -152,7 +153,9 @@ def attention_items(user: Any) -> list:
             items.append(
                 AttentionItem(
                     f"Upload your submission to {round.name}",
-                    f"The window closes {deadline:%d %b %Y %H:%M} UTC (with grace)." if deadline else "",
+                    f"The window closes {schedules.format_moment_with_utc(deadline, round.tz)} (with grace)."
+                    if deadline
+                    else "",
                     f"/rounds/{round.slug}/upload/",
                 )
             )

@@ -25,12 +25,7 @@ def in_zone(moment: dt.datetime | None, time_zone: str) -> str:
         zone = schedules.zone(time_zone)
     except ValueError:
         return moment.isoformat()
-    local = schedules.format_moment(moment, zone)
-    utc = moment.astimezone(dt.UTC)
-    if moment.astimezone(zone).utcoffset() == dt.timedelta(0):
-        return local
-    same_day = utc.date() == moment.astimezone(zone).date()
-    return f"{local} ({utc:%H:%M} UTC)" if same_day else f"{local} ({utc:%a %d %b, %H:%M} UTC)"
+    return schedules.format_moment_with_utc(moment, zone)
 
 
 @register.filter
