@@ -38,9 +38,13 @@ def _errors_text(exc: ValidationError) -> str:
 
 @login_required
 def mine(request: HttpRequest) -> HttpResponse:
-    subs = selectors.submissions_visible_to(request.user).order_by("-round__created_at", "organisation__name", "pk")
+    subs = (
+        selectors.submissions_visible_to(request.user)
+        .order_by("-round__created_at", "organisation__name", "pk")
+        .prefetch_related("versions")
+    )
     page = paginate(request, subs)
-    grouped = [(r, list(items)) for r, items in groupby(page, key=lambda s: s.round)]
+    grouped = [(r, [_with_counting(s) for s in items]) for r, items in groupby(page, key=lambda s: s.round)]
     person = person_of(request.user)
     open_rounds = [
         r
@@ -51,6 +55,15 @@ def mine(request: HttpRequest) -> HttpResponse:
         and permissions.upload_refusal(request.user, r, person.organisation) is None
     ]
     return render(request, "submissions/mine.html", {"grouped": grouped, "open_rounds": open_rounds, "page": page})
+
+
+def _with_counting(submission):
+    """The submission with `latest` and `counting` versions taken from its prefetched versions (newest
+    first): the one that counts is the latest uploaded in time."""
+    versions = list(submission.versions.all())
+    submission.latest = versions[0] if versions else None
+    submission.counting = next((v for v in versions if v.in_time), None)
+    return submission
 
 
 def _upload_round(request: HttpRequest, slug: str) -> tuple[Round, object]:
@@ -264,7 +277,9 @@ def round_submissions(request: HttpRequest, slug: str) -> HttpResponse:
     round = rounds.round_for(request.user, slug)
     if round is None:
         raise Http404("No such round.")
-    subs = list(selectors.round_submissions_for(request.user, round).prefetch_related("versions"))
+    subs = [
+        _with_counting(s) for s in selectors.round_submissions_for(request.user, round).prefetch_related("versions")
+    ]
     return render(
         request,
         "submissions/round.html",
@@ -287,6 +302,7 @@ def round_results(request: HttpRequest, slug: str) -> HttpResponse:
             "round": round,
             "by_benchmark": by_benchmark,
             "published": selectors.results_published(round),
+            "still_checking": selectors.results_still_checking(round),
             "publication": phase.starts_at if phase else None,
         },
     )
