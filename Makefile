@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format bench bench-compliance bench-pipeline worker clean
+.PHONY: run test lint format bench bench-compliance bench-pipeline bench-pages bench-load seed-scale worker clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -42,3 +42,12 @@ clean:
 
 bench-pipeline: $(STAMP)
 	$(PY) -m submissions.bench_pipeline
+
+seed-scale: $(STAMP)
+	$(PY) manage.py seed_scale $(SCALE_ARGS)
+
+bench-pages: $(STAMP)
+	$(PY) -m consortium.portal.bench_pages $(BENCH_ARGS)
+
+bench-load: $(STAMP)
+	$(PY) -m consortium.portal.bench_load $(BENCH_ARGS)
