@@ -1,6 +1,7 @@
 """Reads of submissions, versions, checks and workers, limited to what the asker may see."""
 
 import datetime as dt
+from collections import Counter
 from typing import Any
 
 from django.conf import settings
@@ -107,9 +108,9 @@ def worker_overview(now: dt.datetime | None = None) -> dict:
         )
     )
     hour_ago = now - dt.timedelta(hours=1)
-    done_last_hour = dict(
-        CheckRun.objects.filter(finished_at__gte=hour_ago).order_by().values_list("pool_id").annotate(n=Count("id"))
-    )
+    # Counted here, not with GROUP BY, so that the database reads only the last hour's runs (by the
+    # finished_at index) rather than walking every check run in pool order.
+    done_last_hour = Counter(CheckRun.objects.filter(finished_at__gte=hour_ago).values_list("pool_id", flat=True))
     return {
         "pools": [
             {
