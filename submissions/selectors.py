@@ -82,8 +82,14 @@ def round_submissions_for(user: Any, round: Round) -> QuerySet[Submission]:
     return (
         submissions_visible_to(user)
         .filter(round=round)
-        .annotate(latest=Max("versions__number"))
-        .order_by("organisation__name", "division")
+        .annotate(
+            latest=Max("versions__number"),
+            version_count=Count("versions", distinct=True),
+            latest_verdict=Subquery(
+                SubmissionVersion.objects.filter(submission=OuterRef("pk")).order_by("-number").values("verdict")[:1]
+            ),
+        )
+        .order_by("organisation__name", "division", "pk")
     )
 
 

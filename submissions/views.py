@@ -15,9 +15,11 @@ from consortium.members.permissions import is_staff_admin, person_of
 from consortium.portal.pagination import paginate
 from submissions import permissions, selectors, services
 from submissions.forms import FindingFilterForm, FixWindowForm, UploadForm
-from submissions.models import CheckKind, CheckRun
+from submissions.models import CheckKind, CheckRun, SubmissionVersion
 from workinggroups import selectors as rounds
 from workinggroups.models import Round
+
+FINDINGS_PER_PAGE = 200
 
 
 def _errors_text(exc: ValidationError) -> str:
@@ -119,8 +121,9 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         shown = next((v for v in versions if str(v.number) == request.GET["version"]), shown)
     form = FindingFilterForm(request.GET or None, kinds=CheckKind.choices)
     filters = form.cleaned_data if form.is_valid() else {}
-    findings = list(selectors.version_findings(shown, **{k: v for k, v in filters.items() if v})) if shown else []
-    by_file = [(path or "Package", list(items)) for path, items in groupby(findings, key=lambda f: f.path)]
+    findings = selectors.version_findings(shown, **{k: v for k, v in filters.items() if v}) if shown else []
+    findings_page = paginate(request, findings, per_page=FINDINGS_PER_PAGE, param="findings_page")
+    by_file = [(path or "Package", list(items)) for path, items in groupby(findings_page, key=lambda f: f.path)]
     return render(
         request,
         "submissions/detail.html",
@@ -129,6 +132,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             "versions": versions,
             "shown": shown,
             "by_file": by_file,
+            "findings_page": findings_page,
             "filter_form": form,
             "counted": selectors.official_version(submission),
             "can_rerun": permissions.can_rerun_checks(request.user, submission),
@@ -214,11 +218,13 @@ def round_submissions(request: HttpRequest, slug: str) -> HttpResponse:
     round = rounds.round_for(request.user, slug)
     if round is None:
         raise Http404("No such round.")
-    subs = list(selectors.round_submissions_for(request.user, round).prefetch_related("versions"))
+    page = paginate(request, selectors.round_submissions_for(request.user, round))
+    for s in page:
+        s.latest_verdict_label = SubmissionVersion.Verdict(s.latest_verdict).label if s.latest_verdict else ""
     return render(
         request,
         "submissions/round.html",
-        {"round": round, "submissions": subs, "deadline": rounds.round_deadline_with_grace(round)},
+        {"round": round, "submissions": page, "deadline": rounds.round_deadline_with_grace(round)},
     )
 
 

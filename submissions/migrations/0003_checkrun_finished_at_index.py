@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('submissions', '0002_score_scaling'),
+        ("submissions", "0002_score_scaling"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='checkrun',
-            name='finished_at',
+            model_name="checkrun",
+            name="finished_at",
             field=models.DateTimeField(blank=True, db_index=True, null=True),
         ),
     ]
