@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from consortium.portal import views as portal_views
 from submissions.api import api
+from submissions.review import api as _review_api  # noqa: F401  (registers the review endpoints on `api`)
 
 # The admin logs in through allauth (MFA, rate limits), not its own form.
 admin.site.login = login_required(admin.site.login)

@@ -9,7 +9,6 @@ from submissions.models import (
     CheckRun,
     Finding,
     FixWindow,
-    Notice,
     Score,
     Submission,
     SubmissionVersion,
@@ -189,17 +188,5 @@ class ApiTokenAdmin(admin.ModelAdmin):
     readonly_fields = ("user", "name", "prefix", "token_hash", "created_at", "last_used_at")
 
 
-@admin.register(Notice)
-class NoticeAdmin(admin.ModelAdmin):
-    """Emails sent about versions (each once): read-only history."""
-
-    list_display = ("version", "kind", "recipient", "sent_at")
-    list_filter = ("kind",)
-    search_fields = ("recipient", "version__submission__organisation__name")
-    readonly_fields = ("version", "kind", "recipient", "sent_at")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
+# The review and the published record (read-only here: changes go through the review services).
+from submissions.review import admin as _review_admin  # noqa: E402, F401

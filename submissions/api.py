@@ -20,12 +20,11 @@ import datetime as dt
 import io
 from typing import Any, Literal
 
-from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, TooManyFieldsSent, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.template.defaultfilters import filesizeformat
+from django.http.multipartparser import MultiPartParserError
 from django.urls import reverse
 from ninja import NinjaAPI, Query, Schema, Status
 from ninja.errors import AuthenticationError
@@ -36,7 +35,7 @@ from pydantic import ConfigDict
 from consortium.audit.client import client_address
 from consortium.members.models import Organisation
 from consortium.members.permissions import person_of
-from submissions import selectors, services
+from submissions import selectors, services, storage
 from submissions.compliance.api import engine_id, rules_id
 from submissions.models import CheckRun, Finding, Submission, SubmissionVersion
 from workinggroups import selectors as rounds
@@ -66,9 +65,6 @@ api = NinjaAPI(
     openapi_url="/openapi.json",
 )
 
-# Multipart framing around the archive (boundaries, the small form fields): a Content-Length this
-# much above the archive limit may still carry an archive within it. The service checks the exact size.
-MULTIPART_OVERHEAD = 64 * 1024
 # Lists that grow come in pages (issue 15): findings of one version, rounds.
 FINDINGS_PAGE_SIZE = 1000
 FINDINGS_MAX_PAGE_SIZE = 5000
@@ -306,18 +302,26 @@ def _validation_error(exc: ValidationError) -> tuple[str, dict[str, str]]:
     return " ".join(exc.messages), {}
 
 
-def _too_large(request: HttpRequest) -> str | None:
+def _upload_form(request: HttpRequest) -> tuple[Any, Any, storage.ArchiveUploadHandler] | HttpResponse:
+    """Parses the multipart form with the archive streaming straight into the store's incoming/
+    folder (size and type checked as it comes); any malformed body is a 400 in the API's shape."""
+    content_type = request.content_type or ""
+    if content_type != "multipart/form-data":
+        message = f"Send the upload as multipart/form-data (got {content_type or 'no Content-Type'!r})."
+        return _error(request, 400, message, {"archive": message})
+    handler = storage.ArchiveUploadHandler(request)
+    request.upload_handlers = [handler]
     try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        return None
-    limit = settings.SUBMISSION_MAX_ARCHIVE_BYTES
-    if length > limit + MULTIPART_OVERHEAD:
-        return (
-            f"The upload is {length:,} bytes; archives may be at most {limit:,} bytes "
-            f"({filesizeformat(limit)}). Nothing was stored."
-        )
-    return None
+        post, files = request.POST, request.FILES
+    except (MultiPartParserError, RequestDataTooBig, TooManyFieldsSent, UnicodeError, ValueError) as exc:
+        handler.upload_interrupted()
+        message = f"The request body is not a valid multipart/form-data form: {exc}"
+        return _error(request, 400, message, {"archive": message})
+    if handler.refusal is not None:
+        handler.discard()
+        detail, errors = _validation_error(handler.refusal)
+        return _error(request, 413 if isinstance(handler.refusal, storage.ArchiveTooLarge) else 400, detail, errors)
+    return post, files, handler
 
 
 @api.post(
@@ -335,18 +339,29 @@ def upload(request: HttpRequest, slug: str):
     The archive streams to disk; a new immutable version is stored and its checks are queued. Follow
     them at `status_url`."""
     # Before anything reads the body: refuse an oversized upload without receiving it.
-    too_large = _too_large(request)
+    too_large = storage.content_length_refusal(request.META)
     if too_large:
         return _error(request, 413, too_large, {"archive": too_large})
     user = request.auth
     round = rounds.round_for(user, slug)
     if round is None:
         return _error(request, 404, f"No round {slug!r} (or it is not published).")
-    archive = request.FILES.get("archive")
-    if archive is None:
+    form = _upload_form(request)
+    if isinstance(form, HttpResponse):
+        return form
+    post, files, handler = form
+    try:
+        return _upload_record(request, round, user, post, files)
+    finally:
+        handler.discard()  # whatever of the body was not moved into the store
+
+
+def _upload_record(request: HttpRequest, round: Any, user: Any, post: Any, files: Any):
+    archive = files.get("archive")
+    if not isinstance(archive, storage.ReceivedArchive):
         message = "Attach the package as the multipart file field 'archive' (curl: -F archive=@package.tar.gz)."
         return _error(request, 400, message, {"archive": message})
-    org_slug = (request.POST.get("organisation") or "").strip()
+    org_slug = (post.get("organisation") or "").strip()
     if org_slug:
         organisation = Organisation.objects.filter(slug=org_slug).first()
         if organisation is None:
@@ -363,9 +378,9 @@ def upload(request: HttpRequest, slug: str):
         version = services.submission_upload(
             round=round,
             organisation=organisation,
-            division=(request.POST.get("division") or "").strip(),
-            category=(request.POST.get("category") or "").strip(),
-            archive=archive,
+            division=(post.get("division") or "").strip(),
+            category=(post.get("category") or "").strip(),
+            archive=archive.stored,
             original_name=archive.name or "",
             actor=user,
             source=SubmissionVersion.Source.API,
@@ -375,7 +390,7 @@ def upload(request: HttpRequest, slug: str):
         return _error(request, 403, str(exc) or "You may not upload to this round.")
     except ValidationError as exc:
         detail, errors = _validation_error(exc)
-        return _error(request, 400, detail, errors)
+        return _error(request, 413 if isinstance(exc, storage.ArchiveTooLarge) else 400, detail, errors)
     submission_id = version.submission_id
     return Status(
         201,

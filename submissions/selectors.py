@@ -17,23 +17,28 @@ from workinggroups.permissions import chaired_groups
 
 
 def submissions_visible_to(user: Any, at: dt.datetime | None = None) -> QuerySet[Submission]:
-    """Every submission `user` may see now: their organisation's, their groups' after the deadline
-    (chairs), published rounds' (everyone), all (staff)."""
+    """Every submission `user` may see now, as `permissions.can_view_submission` decides: their
+    organisation's; after the deadline (plus grace) every submission of the rounds their
+    organisation submitted to and of their groups' rounds (chairs); published rounds' (everyone);
+    all (staff)."""
     at = at or timezone.now()
     qs = Submission.objects.select_related("round__group", "organisation")
     if is_staff_admin(user):
         return qs
     allowed = Q(round__published=True, round__phases__kind="publication", round__phases__starts_at__lte=at)
     person = person_of(user)
-    if person is not None and person.is_approved_member:
+    peer_rounds = Q(pk__in=[])
+    if person is not None and person.is_approved_member and person.organisation_id:
         allowed |= Q(organisation_id=person.organisation_id)
-    groups = list(chaired_groups(user).values_list("pk", flat=True))
-    if groups:
-        past_deadline = [
-            r.pk
-            for r in Round.objects.filter(group__in=groups).prefetch_related("phases")
-            if (d := rounds.round_deadline_with_grace(r)) is not None and at >= d
-        ]
+        # Peer review: the rounds the organisation submitted to (a version in time).
+        peer_rounds = Q(submissions__organisation_id=person.organisation_id, submissions__versions__in_time=True)
+    chair_rounds = Q(group__in=list(chaired_groups(user).values_list("pk", flat=True)))
+    past_deadline = [
+        r.pk
+        for r in Round.objects.filter(peer_rounds | chair_rounds).distinct().prefetch_related("phases")
+        if (d := rounds.round_deadline_with_grace(r)) is not None and at >= d
+    ]
+    if past_deadline:
         allowed |= Q(round_id__in=past_deadline)
     return qs.filter(allowed).distinct()
 
@@ -201,7 +206,9 @@ def published_results(round: Round) -> list[dict]:
     rows = [
         {
             "benchmark": s.benchmark if s.scaling == Score.Scaling.STRONG else f"{s.benchmark} (weak scaling)",
-            "system": s.system,
+            "system": s.system_name or s.system,
+            "accelerator": s.accelerator,
+            "accelerator_count": s.accelerator_count,
             "minutes": s.minutes,
             "organisation": s.version.submission.organisation,
             "division": s.version.submission.get_division_display(),

@@ -88,6 +88,14 @@ def group_members(group: WorkingGroup) -> QuerySet[GroupMembership]:
     )
 
 
+def join_deciders(group: WorkingGroup) -> str:
+    """Who decides a request to join `group`, as a phrase: its chairs, or staff when it has none
+    (staff manage every group)."""
+    if group.memberships.filter(role__in=permissions.CHAIR_ROLES).exists():
+        return "its chairs"
+    return "the consortium staff (the group has no chair yet)"
+
+
 def group_chairs(group: WorkingGroup) -> list[GroupMembership]:
     cached = getattr(group, "chair_memberships", None)
     if cached is not None:
@@ -421,7 +429,7 @@ def attention_items(user: Any) -> list:
     for request in JoinRequest.objects.filter(person=person, state=JoinRequest.State.SUBMITTED).select_related("group"):
         items.append(
             AttentionItem(
-                f"Waiting for the chairs of {request.group} to decide",
+                f"Your request to join {request.group} waits for {join_deciders(request.group)}",
                 f"You asked to join on {request.created_at:%d %b %Y}.",
                 reverse("workinggroups:group_detail", kwargs={"slug": request.group.slug}),
             )

@@ -117,6 +117,7 @@ def group_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "my_membership": selectors.group_membership_of(group, user),
             "my_request": selectors.latest_join_request(group, user),
             "can_request": permissions.can_request_to_join(user, group),
+            "deciders": selectors.join_deciders(group),
         },
     )
 
@@ -141,7 +142,9 @@ def group_join(request: HttpRequest, slug: str) -> HttpResponse:
         except ValidationError as exc:
             forms.add_service_errors(form, exc)
         else:
-            messages.success(request, f"You asked to join {group}. The chairs will decide; you will get an email.")
+            deciders = selectors.join_deciders(group)
+            messages.success(request, f"You asked to join {group}. {deciders[0].upper()}{deciders[1:]} will decide; "
+                             "you will get an email.")  # fmt: skip
             return redirect("workinggroups:group_detail", slug=group.slug)
     return render(
         request,
@@ -153,6 +156,7 @@ def group_join(request: HttpRequest, slug: str) -> HttpResponse:
             "my_membership": selectors.group_membership_of(group, request.user),
             "my_request": selectors.latest_join_request(group, request.user),
             "is_member_of_consortium": permissions.is_consortium_member(request.user),
+            "deciders": selectors.join_deciders(group),
         },
         status=400 if request.method == "POST" else 200,
     )

@@ -20,6 +20,7 @@ from django.utils.html import format_html, format_html_join
 
 from consortium.audit.admin_mixins import AuditedAdminMixin
 from consortium.audit.client import client_address
+from consortium.common.models import OutgoingMail
 from consortium.licensing import exports, permissions, selectors, services
 from consortium.licensing.access import access_decision, agreement_status
 from consortium.licensing.admin_forms import (
@@ -42,7 +43,6 @@ from consortium.licensing.models import (
     Dataset,
     DatasetSubset,
     Grant,
-    GrantNotice,
     Licence,
 )
 from consortium.members.selectors import current_membership
@@ -800,17 +800,6 @@ class GrantStatusFilter(admin.SimpleListFilter):
         return queryset
 
 
-class GrantNoticeInline(admin.TabularInline):
-    model = GrantNotice
-    extra = 0
-    can_delete = False
-    fields = ("kind", "reference", "recipients", "sent_at")
-    readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(Grant)
 class GrantAdmin(DecisionMixin, LicensingAdminMixin, admin.ModelAdmin):
     list_display = (
@@ -834,7 +823,6 @@ class GrantAdmin(DecisionMixin, LicensingAdminMixin, admin.ModelAdmin):
         "acceptance__agreement_version__agreement",
     )
     actions = ["revoke_grants", "extend_grants", "reinstate_grants", "export_csv"]
-    inlines = [GrantNoticeInline]
     fields = (
         "dataset",
         "person",
@@ -852,8 +840,19 @@ class GrantAdmin(DecisionMixin, LicensingAdminMixin, admin.ModelAdmin):
         "ended_at",
         "ended_by",
         "reason",
+        "notices_display",
     )
     readonly_fields = fields
+
+    @admin.display(description="Notices sent")
+    def notices_display(self, obj):
+        """What the outbox sent about this grant (each notice once, by its idempotency key)."""
+        rows = OutgoingMail.objects.filter(about=f"licensing.grant:{obj.pk}").order_by("created_at")
+        if not rows:
+            return "—"
+        return format_html_join(
+            "", "<div>{} · {} → {} ({})</div>", ((m.created_at.date(), m.subject, m.to, m.state) for m in rows)
+        )
 
     @admin.display(description="Holder")
     def holder_display(self, obj):
@@ -998,19 +997,3 @@ class DatasetSubsetAdmin(LicensingAdminMixin, admin.ModelAdmin):
     search_fields = ("name", "slug", "dataset__name", "licence__expression")
     list_select_related = ("dataset", "licence")
     autocomplete_fields = ("licence",)
-
-
-@admin.register(GrantNotice)
-class GrantNoticeAdmin(LicensingAdminMixin, admin.ModelAdmin):
-    """What was sent about grants (each notice once): read-only history."""
-
-    list_display = ("grant", "kind", "reference", "sent_at")
-    list_filter = ("kind",)
-    search_fields = ("grant__dataset__name", "grant__person__user__email", "grant__organisation__name")
-    readonly_fields = ("grant", "kind", "reference", "recipients", "sent_at")
-
-    def has_add_permission(self, request, *args):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
