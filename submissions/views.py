@@ -21,6 +21,9 @@ from submissions.presentation import findings_grouped
 from workinggroups import selectors as rounds
 from workinggroups.models import Round
 
+# The places (the package, a system description, a result file) shown on one page of findings.
+FINDING_PLACES_PER_PAGE = 50
+
 # Within a place, what the binding checks say comes first.
 FINDING_CHECK_ORDER = [
     CheckKind.UNPACK,
@@ -179,6 +182,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     filters = form.cleaned_data if form.is_valid() else {}
     findings = list(selectors.version_findings(shown, **{k: v for k, v in filters.items() if v})) if shown else []
     groups = findings_grouped(findings, check_order=FINDING_CHECK_ORDER)
+    groups_page = paginate(request, groups, per_page=FINDING_PLACES_PER_PAGE, param="findings_page")
     return render(
         request,
         "submissions/detail.html",
@@ -186,7 +190,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             "submission": submission,
             "versions": versions,
             "shown": shown,
-            "finding_groups": groups,
+            "finding_groups": groups_page,
             "findings_count": len(findings),
             "filter_form": form,
             "counted": selectors.official_version(submission),
@@ -277,13 +281,13 @@ def round_submissions(request: HttpRequest, slug: str) -> HttpResponse:
     round = rounds.round_for(request.user, slug)
     if round is None:
         raise Http404("No such round.")
-    subs = [
-        _with_counting(s) for s in selectors.round_submissions_for(request.user, round).prefetch_related("versions")
-    ]
+    page = paginate(request, selectors.round_submissions_for(request.user, round).prefetch_related("versions"))
+    for s in page:
+        _with_counting(s)
     return render(
         request,
         "submissions/round.html",
-        {"round": round, "submissions": subs, "deadline": rounds.round_deadline_with_grace(round)},
+        {"round": round, "submissions": page, "deadline": rounds.round_deadline_with_grace(round)},
     )
 
 

@@ -15,7 +15,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Case, CharField, Count, Prefetch, Q, QuerySet, Value, When
+from django.db.models import Case, CharField, Count, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce, Lower, NullIf
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
@@ -242,6 +242,17 @@ def rounds_visible_to(user: Any) -> QuerySet[Round]:
     if not is_staff_admin(user):
         qs = qs.filter(Q(published=True) | Q(group__in=permissions.chaired_groups(user)))
     return _with_phases(qs)
+
+
+def rounds_by_deadline(user: Any) -> QuerySet[Round]:
+    """The rounds the user may see, latest submission deadline first (rounds without a schedule by
+    their creation), ordered by the database so that a page of them costs what a few cost."""
+    deadline = RoundPhase.objects.filter(round=OuterRef("pk"), kind=schedules.SUBMISSION).values("ends_at")[:1]
+    return (
+        rounds_visible_to(user)
+        .annotate(deadline_at=Coalesce(Subquery(deadline), "created_at"))
+        .order_by("-deadline_at", "-pk")
+    )
 
 
 def round_for(user: Any, slug: str) -> Round | None:
