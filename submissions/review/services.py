@@ -594,7 +594,7 @@ def vote_count(vote: Vote) -> tally.Tally:
 def vote_close(*, actor: Any, vote: Vote, at: dt.datetime | None = None) -> Vote:
     """Count and record the winner; a vote on an objection decides it with the winner's outcome."""
     at = at or timezone.now()
-    vote = Vote.objects.select_for_update().select_related("round__group", "objection").get(pk=vote.pk)
+    vote = Vote.objects.select_for_update(of=("self",)).select_related("round__group", "objection").get(pk=vote.pk)
     if not permissions.is_review_chair(actor, vote.round):
         raise PermissionDenied("Only the round's chairs and staff close votes.")
     if vote.state == Vote.State.CLOSED:
