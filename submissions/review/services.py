@@ -721,6 +721,8 @@ def round_publish(*, round: Round, actor: Any = None, at: dt.datetime | None = N
         if publication_waits_for(locked):
             return None
         prefix = record_version(locked)
+        phase = rounds.round_phase(locked, schedules.PUBLICATION)
+        moment = phase.starts_at if phase is not None and phase.starts_at <= at else at
         rows = []
         for version in publishable_versions(locked):
             submission = version.submission
@@ -746,7 +748,7 @@ def round_publish(*, round: Round, actor: Any = None, at: dt.datetime | None = N
                 )
         rows.sort(key=lambda r: (r[4]["division"], r[0].organisation.name.casefold(), r[3]))
         publication = Publication.objects.create(
-            round=locked, published_at=at, run_by=actor, record_version=prefix, result_count=len(rows)
+            round=locked, published_at=moment, frozen_at=at, run_by=actor, record_version=prefix, result_count=len(rows)
         )
         for n, (submission, version, folder, system, facts, items) in enumerate(rows, 1):
             result = PublishedResult.objects.create(
@@ -760,7 +762,7 @@ def round_publish(*, round: Round, actor: Any = None, at: dt.datetime | None = N
                 organisation_name=submission.organisation.name,
                 submitter_folder=folder,
                 system=system,
-                published_at=at,
+                published_at=moment,
                 **facts,
             )
             PublishedScore.objects.bulk_create(
