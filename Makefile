@@ -18,6 +18,7 @@ run: $(STAMP)
 	$(PY) manage.py run_portal
 
 test: $(STAMP)
+	@sh .ci/ensure-chromium
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)

@@ -39,10 +39,12 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.forms",  # its templates, so that consortium/templates can override the error list
     "django_htmx",
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "consortium.common",
     "consortium.audit",
     "consortium.members",
     "consortium.portal",
@@ -67,6 +69,9 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "consortium.urls"
 WSGI_APPLICATION = "consortium.wsgi.application"
+
+# Form errors render with role="alert" (consortium/templates/django/forms/errors/list/ul.html).
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 TEMPLATES = [
     {
@@ -144,6 +149,19 @@ EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="portal@example.org")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The outbox (consortium/common/mail.py): seconds before an SMTP operation gives up; retries with
+# backoff (OUTBOX_BACKOFF_BASE doubling up to OUTBOX_BACKOFF_MAX) for OUTBOX_MAX_ATTEMPTS tries
+# (about two days by default); a claim older than OUTBOX_CLAIM_TIMEOUT belongs to a sender that
+# died and is sent again; mail held for a recipient who may not know yet is withheld after
+# OUTBOX_HOLD_DAYS.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+OUTBOX_BACKOFF_BASE = env.int("OUTBOX_BACKOFF_BASE", default=30)
+OUTBOX_BACKOFF_MAX = env.int("OUTBOX_BACKOFF_MAX", default=3600)
+OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=50)
+OUTBOX_CLAIM_TIMEOUT = env.int("OUTBOX_CLAIM_TIMEOUT", default=max(300, EMAIL_TIMEOUT * 10))
+OUTBOX_HOLD_DAYS = env.int("OUTBOX_HOLD_DAYS", default=180)
+# The queue the outbox's tasks go to (a worker must consume it; the default queue by default).
+OUTBOX_QUEUE = env.str("OUTBOX_QUEUE", default="default")
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "UTC"
@@ -214,6 +232,9 @@ CHECK_MAX_ATTEMPTS = env.int("CHECK_MAX_ATTEMPTS", default=3)
 CHECK_REQUEUE_AFTER = env.int("CHECK_REQUEUE_AFTER", default=600)
 SUBMISSION_MAX_ARCHIVE_BYTES = env.int("SUBMISSION_MAX_ARCHIVE_BYTES", default=4 * 1024**3)
 SUBMISSION_UPLOADS_PER_DAY = env.int("SUBMISSION_UPLOADS_PER_DAY", default=20)
+# An upload's partial file in the store's incoming/ folder untouched this long belongs to a dead
+# process; the archives sweep (beat) removes it, with every stored blob no version refers to.
+SUBMISSION_INCOMING_MAX_AGE = env.int("SUBMISSION_INCOMING_MAX_AGE", default=3600)
 WORKINGGROUPS_JOIN_COOLDOWN_DAYS = env.int("WORKINGGROUPS_JOIN_COOLDOWN_DAYS", default=30)
 LICENSING_DOWNLOAD_LINK_SECONDS = env.int("LICENSING_DOWNLOAD_LINK_SECONDS", default=600)
 # Uploads stream to disk: nothing larger than this stays in memory.
@@ -226,6 +247,7 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_ROUTES = {"common.*": {"queue": OUTBOX_QUEUE}}
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -233,11 +255,18 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Each app keeps its periodic tasks in a plain-data beat.py; they are merged here.
+from consortium.common.beat import SCHEDULE as _COMMON_BEAT  # noqa: E402
 from consortium.licensing.beat import SCHEDULE as _LICENSING_BEAT  # noqa: E402
 from submissions.beat import SCHEDULE as _SUBMISSIONS_BEAT  # noqa: E402
 from workinggroups.beat import SCHEDULE as _WORKINGGROUPS_BEAT  # noqa: E402
 
-CELERY_BEAT_SCHEDULE: dict = {**_WORKINGGROUPS_BEAT, **_SUBMISSIONS_BEAT, **_LICENSING_BEAT}
+CELERY_BEAT_SCHEDULE: dict = {**_COMMON_BEAT, **_WORKINGGROUPS_BEAT, **_SUBMISSIONS_BEAT, **_LICENSING_BEAT}
+# The reaper's tick (beat): how often stale running and lost queued checks are looked for.
+CHECK_REAPER_INTERVAL = env.float("CHECK_REAPER_INTERVAL", default=30.0)
+CELERY_BEAT_SCHEDULE["submissions-reap-lost-checks"] = {
+    **CELERY_BEAT_SCHEDULE["submissions-reap-lost-checks"],
+    "schedule": CHECK_REAPER_INTERVAL,
+}
 # Workers write a heartbeat this often; one older than WORKER_STALE_AFTER counts as gone.
 WORKER_HEARTBEAT_INTERVAL = env.int("WORKER_HEARTBEAT_INTERVAL", default=15)
 WORKER_STALE_AFTER = env.int("WORKER_STALE_AFTER", default=60)

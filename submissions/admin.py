@@ -9,7 +9,6 @@ from submissions.models import (
     CheckRun,
     Finding,
     FixWindow,
-    Notice,
     Score,
     Submission,
     SubmissionVersion,
@@ -140,9 +139,10 @@ class CheckAttemptAdmin(admin.ModelAdmin):
 @admin.register(Finding)
 class FindingAdmin(admin.ModelAdmin):
     list_display = ("run", "severity", "check_id", "path", "line")
+    show_full_result_count = False  # one COUNT over every finding is enough
     list_filter = ("severity", "run__kind")
     search_fields = ("check_id", "message", "path")
-    list_select_related = ("run__version__submission__organisation",)
+    list_select_related = ("run__version__submission__organisation", "run__version__submission__round")
 
     def has_change_permission(self, request, obj=None):
         return False
@@ -172,19 +172,3 @@ class ApiTokenAdmin(admin.ModelAdmin):
     list_display = ("user", "name", "prefix", "created_at", "last_used_at", "revoked_at")
     search_fields = ("user__email", "name", "prefix")
     readonly_fields = ("user", "name", "prefix", "token_hash", "created_at", "last_used_at")
-
-
-@admin.register(Notice)
-class NoticeAdmin(admin.ModelAdmin):
-    """Emails sent about versions (each once): read-only history."""
-
-    list_display = ("version", "kind", "recipient", "sent_at")
-    list_filter = ("kind",)
-    search_fields = ("recipient", "version__submission__organisation__name")
-    readonly_fields = ("version", "kind", "recipient", "sent_at")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -164,30 +165,59 @@ def official_check(
                 raise
         stderr = stderr_path.read_text(errors="replace")
         text = log.read_text(errors="replace") if log.exists() else ""
+        scratch = str(copy)
     lines = [ln for ln in text.splitlines() if ln.strip()]
     # The verdict is the last "PACKAGE CHECKER FOUND …" line (a separator line follows it).
     last = next((ln for ln in reversed(lines) if "PACKAGE CHECKER FOUND" in ln), "")
     errors = [ln for ln in lines if ln.startswith(("ERROR", "CRITICAL"))]
-    findings = [{"severity": "error", "check": "official.log", "key": None, "line": None, "path": "",
-                 "message": ln.split(" - ", 1)[-1][:2000]} for ln in errors[:200]]  # fmt: skip
+    findings = [{"severity": "error", "check": "official.log", "key": None, "line": None,
+                 **official_words(ln.split(" - ", 1)[-1][:2000], scratch)} for ln in errors[:200]]  # fmt: skip
     if "FOUND NO ERRORS" in last:
         return CheckOutcome("passed", findings, message="The official package checker found no errors.",
                             verdict="pass")  # fmt: skip
     if "FOUND ERRORS" in last:
         return CheckOutcome("failed", findings, message="The official package checker found errors.", verdict="fail")
     tail = (stderr or text).strip().splitlines()[-1:] or ["no output"]
-    findings.append(
-        {
-            "severity": "error",
-            "check": "official.crash",
-            "key": None,
-            "line": None,
-            "path": "",
-            "message": f"The official package checker crashed (exit {proc.returncode}): {tail[0][:500]}",
-        }
-    )
+    words = official_words(tail[0][:500], scratch)
+    if not words["path"]:
+        words["message"] = f"The official package checker crashed (exit {proc.returncode}): {words['message']}"
+    findings.append({"severity": "error", "check": "official.crash", "key": None, "line": None, **words})
     return CheckOutcome("failed", findings, message="The official package checker crashed on this package.",
                         verdict="crash")  # fmt: skip
+
+
+_MISSING_FILE = re.compile(r"(?:FileNotFoundError|IOError|OSError): \[Errno 2\] No such file or directory: '([^']+)'")
+_PY_LIST = re.compile(r"\[('(?:[^'\\]|\\.)*'(?:, '(?:[^'\\]|\\.)*')*)\]")
+
+
+def official_words(message: str, scratch: str) -> dict[str, str]:
+    """The official tool's message in the package's own words: paths inside the package instead of
+    the scratch copy's temporary ones, a missing file said plainly (and named as the finding's
+    path), Python lists as plain lists. Returns {"message", "path"}."""
+    path = ""
+    missing = _MISSING_FILE.search(message)
+    if missing:
+        name = missing.group(1)
+        if name.startswith(scratch + "/"):
+            path = name[len(scratch) + 1 :]
+            what = "The system description" if path.startswith("systems/") else "The file"
+            hint = (
+                " Every system in results/ needs its description in systems/<system>.json."
+                if path.startswith("systems/")
+                else ""
+            )
+            message = f"{what} {path} is missing, so the official package checker stopped here.{hint}"
+        else:
+            message = f"The official package checker could not open {os.path.basename(name)}."
+    message = message.replace(scratch + "/", "").replace(scratch, "the package")
+    message = _PY_LIST.sub(lambda m: "; ".join(part.strip("'") for part in m.group(1).split("', '")), message)
+    message = re.sub(r"\s+:", ":", re.sub(r"[ \t]{2,}", " ", message)).strip()
+    fields = re.fullmatch(r"System description checker failed for ?(.*?): ((?:Missing field [^;]+(?:; )?)+)", message)
+    if fields:
+        names = [part.strip().removeprefix("Missing field ") for part in fields.group(2).split(";")]
+        which = f"{fields.group(1)} " if fields.group(1) else ""
+        message = f"A system description {which}lacks required fields: {', '.join(n for n in names if n)}."
+    return {"message": message, "path": path}
 
 
 def _make_writable(folder: Path) -> None:

@@ -17,6 +17,19 @@ class UploadForm(forms.Form):
 
     def __init__(self, *args, divisions: list[str] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
+        limit = settings.SUBMISSION_MAX_ARCHIVE_BYTES
+        self.fields["archive"].help_text = (
+            "A .tar.gz, .tgz, .tar or .zip of <Submitter>/systems and <Submitter>/results, at most "
+            f"{filesizeformat(limit)}."
+        )
+        # portal.js refuses a larger file before sending it.
+        self.fields["archive"].widget.attrs.update(
+            {
+                "data-max-bytes": str(limit),
+                "data-too-large": f"This file is larger than {filesizeformat(limit)}: "
+                "the portal accepts archives up to that size. Nothing was sent.",
+            }
+        )
         if divisions:
             self.fields["division"].choices = [c for c in Submission.Division.choices if c[0] in divisions]
 

@@ -196,7 +196,9 @@ def published_results(round: Round) -> list[dict]:
     rows = [
         {
             "benchmark": s.benchmark if s.scaling == Score.Scaling.STRONG else f"{s.benchmark} (weak scaling)",
-            "system": s.system,
+            "system": s.system_name or s.system,
+            "accelerator": s.accelerator,
+            "accelerator_count": s.accelerator_count,
             "minutes": s.minutes,
             "organisation": s.version.submission.organisation,
             "division": s.version.submission.get_division_display(),

@@ -276,8 +276,46 @@ def seed_rounds(groups: dict[str, WorkingGroup], today: dt.date, log=print) -> l
         )
         _set_phases(round, _plan(deadline, publication, round.time_zone))
         rounds.append(round)
+    practice = _seed_practice_round(groups, today)
+    if practice is not None:
+        rounds.append(practice)
     log(f"  {len(rounds)} rounds with generated phases ({examples_seen} example rounds dated around today)")
     return rounds
+
+
+PRACTICE_ROUND = ("training-practice-v5-1", "Training practice round (v5.1 rules)", "5.1.0")
+
+
+def _seed_practice_round(groups: dict[str, WorkingGroup], today: dt.date) -> Round | None:
+    """An open round under ruleset 5.1.0, so that the shared MLPerf Training v5.1 packages can be
+    uploaded and pass (under the open example round's 6.1.0 they rightly fail)."""
+    group = groups.get("training")
+    if group is None:
+        return None
+    slug, name, ruleset = PRACTICE_ROUND
+    suite = Round.Suite.TRAINING
+    benchmarks = rulesets.allowed_benchmarks(suite, ruleset) if ruleset in rulesets.available_rulesets(suite) else []
+    round, _ = Round.objects.update_or_create(
+        slug=slug,
+        defaults={
+            "group": group,
+            "name": name,
+            "suite": suite,
+            "ruleset": ruleset,
+            "benchmarks": benchmarks,
+            "divisions": [Round.Division.CLOSED, Round.Division.OPEN],
+            "time_zone": schedules.DEFAULT_TIME_ZONE,
+            "is_example": True,
+            "published": True,
+            "description": (
+                "Practice round for trying the portal: its submission window is open and it checks against "
+                "ruleset 5.1.0, so a real MLPerf Training v5.1 package passes. Its dates are set relative to "
+                "today for the demo; it is not a real MLPerf round."
+            ),
+        },
+    )
+    _set_phases(round, _plan(schedules.next_friday(today, min_days=14), "", round.time_zone))
+    return round
 
 
 def seed_registrations(rounds: list[Round], log=print) -> None:

@@ -50,11 +50,11 @@ def add_service_errors(form: forms.BaseForm, exc: ValidationError, field_map: di
 
 class JoinRequestForm(forms.Form):
     message = forms.CharField(
-        label="Message to the chairs",
+        label="Message",
         required=False,
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text="Optional: what you would like to work on in the group.",
+        help_text="Optional: what you would like to work on in the group. Those who decide read it.",
     )
 
 

@@ -377,33 +377,12 @@ class RoundRegistration(models.Model):
         return f"{self.organisation} for {self.round}"
 
 
-class SentReminder(models.Model):
-    """A reminder that went out. The unique constraint makes a second beat run send nothing."""
+class ReminderKind(models.TextChoices):
+    """The reminders beat sends; each goes once through the outbox (its idempotency key)."""
 
-    class Kind(models.TextChoices):
-        DEADLINE_7_DAYS = "deadline_7d", "Deadline in 7 days"
-        DEADLINE_1_DAY = "deadline_1d", "Deadline in 1 day"
-        PHASE_STARTED = "phase_started", "Phase started"
-
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    phase = models.ForeignKey(RoundPhase, on_delete=models.CASCADE, related_name="reminders")
-    # The moment the reminder is about (the deadline or the phase's start): when a chair moves the
-    # phase, the reminder for the new time is a different one.
-    about = models.DateTimeField()
-    recipient = models.EmailField()
-    sent_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["-sent_at"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["kind", "phase", "about", "recipient"],
-                name="one_reminder_per_kind_phase_time_recipient",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.get_kind_display()} · {self.phase} → {self.recipient}"
+    DEADLINE_7_DAYS = "deadline_7d", "Deadline in 7 days"
+    DEADLINE_1_DAY = "deadline_1d", "Deadline in 1 day"
+    PHASE_STARTED = "phase_started", "Phase started"
 
 
 class CalendarFeed(models.Model):

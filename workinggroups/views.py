@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from consortium.audit.client import client_address
 from consortium.members.permissions import is_staff_admin, person_of
+from consortium.portal.pagination import paginate
 from workinggroups import feeds, forms, permissions, schedules, selectors, services
 from workinggroups.models import (
     CalendarFeed,
@@ -106,7 +107,9 @@ def group_detail(request: HttpRequest, slug: str) -> HttpResponse:
         {
             "group": group,
             "chairs": selectors.group_chairs(group),
-            "members": selectors.group_members(group) if permissions.can_view_group_members(user, group) else None,
+            "members": paginate(request, selectors.group_members(group))
+            if permissions.can_view_group_members(user, group)
+            else None,
             "upcoming": selectors.group_upcoming_meetings(group),
             "recent": selectors.group_recent_meetings(group),
             "rounds": selectors.group_rounds(group, user),
@@ -114,6 +117,7 @@ def group_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "my_membership": selectors.group_membership_of(group, user),
             "my_request": selectors.latest_join_request(group, user),
             "can_request": permissions.can_request_to_join(user, group),
+            "deciders": selectors.join_deciders(group),
         },
     )
 
@@ -138,7 +142,9 @@ def group_join(request: HttpRequest, slug: str) -> HttpResponse:
         except ValidationError as exc:
             forms.add_service_errors(form, exc)
         else:
-            messages.success(request, f"You asked to join {group}. The chairs will decide; you will get an email.")
+            deciders = selectors.join_deciders(group)
+            messages.success(request, f"You asked to join {group}. {deciders[0].upper()}{deciders[1:]} will decide; "
+                             "you will get an email.")  # fmt: skip
             return redirect("workinggroups:group_detail", slug=group.slug)
     return render(
         request,
@@ -150,6 +156,7 @@ def group_join(request: HttpRequest, slug: str) -> HttpResponse:
             "my_membership": selectors.group_membership_of(group, request.user),
             "my_request": selectors.latest_join_request(group, request.user),
             "is_member_of_consortium": permissions.is_consortium_member(request.user),
+            "deciders": selectors.join_deciders(group),
         },
         status=400 if request.method == "POST" else 200,
     )
@@ -234,7 +241,7 @@ def group_members(request: HttpRequest, group: WorkingGroup) -> HttpResponse:
         "workinggroups/group_members.html",
         {
             "group": group,
-            "members": selectors.group_members(group),
+            "members": paginate(request, selectors.group_members(group)),
             "add_form": add_form,
             "role_choices": GroupMembership.Role.choices,
             "open_requests": selectors.group_open_join_requests(group).count(),
@@ -298,8 +305,8 @@ def join_requests(request: HttpRequest, group: WorkingGroup) -> HttpResponse:
         "workinggroups/join_requests.html",
         {
             "group": group,
-            "open_requests": selectors.group_open_join_requests(group),
-            "decided": selectors.group_decided_join_requests(group),
+            "open_requests": paginate(request, selectors.group_open_join_requests(group)),
+            "decided": paginate(request, selectors.group_decided_join_requests(group), param="decided_page"),
             "approve_form": forms.ApproveForm(),
             "cooldown_days": services.join_cooldown().days,
             "section": "requests",
@@ -656,6 +663,7 @@ def round_list(request: HttpRequest) -> HttpResponse:
         key=lambda r: selectors.round_deadline(r) or r.created_at,
         reverse=True,
     )
+    page = paginate(request, rounds)
     rows = [
         {
             "round": r,
@@ -663,9 +671,9 @@ def round_list(request: HttpRequest) -> HttpResponse:
             "deadline": selectors.round_deadline(r),
             "publication": selectors.round_phase(r, schedules.PUBLICATION),
         }
-        for r in rounds
+        for r in page
     ]
-    return render(request, "workinggroups/round_list.html", {"rows": rows})
+    return render(request, "workinggroups/round_list.html", {"rows": rows, "page": page})
 
 
 def _visible_round(request: HttpRequest, slug: str) -> Round:

@@ -35,7 +35,14 @@ from . import rcp as rcp_mod
 from .engine import FileFacts, check_file_facts
 from .findings import ADVISORY, ERROR, WARNING, Check, FileReport, Finding, PackageReport, Score
 from .rules import allowed_benchmarks, result_file_counts, validate
-from .scores import benchmark_score, weak_scaling_score
+from .scores import (
+    SummarizerCrash,
+    SystemColumns,
+    benchmark_score,
+    shipped_scaling_factor,
+    system_columns,
+    weak_scaling_score,
+)
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -124,6 +131,8 @@ class _Package:
         self.ruleset = ruleset
         self.report = PackageReport(path=self.given, submitter=os.path.basename(self.real_root))
         self.findings = self.report.findings
+        # the result summarizer's system columns (or why it has none), per system
+        self.columns: dict[str, tuple[SystemColumns | None, str]] = {}
 
     # -- helpers -------------------------------------------------------------------------
 
@@ -467,38 +476,80 @@ def _check_benchmark(pkg: _Package, bdir: _BenchmarkDir, results: dict[str, tupl
         )
     if pkg.ruleset in CHECKED_RULESETS and bdir.closed and not bdir.seed_bypass:
         _check_seeds(pkg, bdir, files, results)
-    scaling: float | None = None
-    rcp_evaluated = False
     if pkg.ruleset in CHECKED_RULESETS and bdir.closed and bdir.benchmark != "minigo":
-        readers = [results[f][1].rcp for f in bdir.result_files]  # glob order, like the RCP checker
-        try:
-            res = rcp_mod.check_directory(readers, pkg.usage, pkg.ruleset, bdir.rcp_bypass)  # type: ignore[arg-type]
-        except rcp_mod.RcpCrash as exc:
-            pkg.crash(f"{bdir.rel}: the RCP check cannot run: {exc}", check=Check.PACKAGE_RCP)
-        else:
-            scaling, rcp_evaluated = res.scaling, res.evaluated
-            if not res.passed:
-                pkg.error(Check.PACKAGE_RCP, f"{bdir.rel}: RCP test failed: {res.message}")
-            elif "rcp_bypass" in res.message:
-                pkg.findings.append(
-                    Finding(WARNING, Check.PACKAGE_RCP_BYPASSED, f"{bdir.rel}: RCP test failed; {res.message}")
-                )
-    runs = [(results[f][0], results[f][1]) for f in bdir.result_files]  # glob order, as the summarizer
-    if bdir.weak:
-        _weak_score(pkg, bdir, runs)
+        _check_rcp(pkg, bdir, results)
+    _score(pkg, bdir, [results[f] for f in bdir.result_files])  # glob order, as the summarizer
+
+
+def _check_rcp(pkg: _Package, bdir: _BenchmarkDir, results: dict[str, tuple[FileReport, FileFacts]]) -> None:
+    readers = [results[f][1].rcp for f in bdir.result_files]  # glob order, like the RCP checker
+    try:
+        res = rcp_mod.check_directory(readers, pkg.usage, pkg.ruleset, bdir.rcp_bypass)  # type: ignore[arg-type]
+    except rcp_mod.RcpCrash as exc:
+        pkg.crash(f"{bdir.rel}: the RCP check cannot run: {exc}", check=Check.PACKAGE_RCP)
         return
-    if not rcp_evaluated:
-        scaling = _existing_scaling(bdir.path)
-    score = benchmark_score(bdir.benchmark, runs, scaling or 1.0)
-    if score is not None:
-        pkg.report.scores.append(score_for(bdir, score))
+    if not res.passed:
+        pkg.error(Check.PACKAGE_RCP, f"{bdir.rel}: RCP test failed: {res.message}")
+    elif "rcp_bypass" in res.message:
+        pkg.findings.append(Finding(WARNING, Check.PACKAGE_RCP_BYPASSED, f"{bdir.rel}: RCP test failed; {res.message}"))
 
 
-def score_for(bdir: _BenchmarkDir, minutes: float) -> Score:
-    return Score(system=bdir.system, benchmark=bdir.benchmark, minutes=minutes)
+def _no_score(pkg: _Package, bdir: _BenchmarkDir, reason: str) -> None:
+    pkg.findings.append(Finding(ADVISORY, Check.ADVISORY_NO_SCORE, f"{bdir.rel}: no score: {reason}"))
 
 
-def _weak_score(pkg: _Package, bdir: _BenchmarkDir, runs: list[tuple[FileReport, FileFacts]]) -> None:
+def _system_columns(pkg: _Package, bdir: _BenchmarkDir) -> SystemColumns | None:
+    """The result summarizer's row for the system, or None (and an advisory) where it has none."""
+    if bdir.system not in pkg.columns:
+        rel = f"systems/{bdir.system}.json"
+        path = os.path.join(pkg.root, rel)
+        try:
+            if not os.path.isfile(path):
+                pkg.columns[bdir.system] = (None, f"no {rel}; the official result summarizer skips the system")
+            else:
+                pkg.columns[bdir.system] = (system_columns(_load_json(path)), "")
+        except Exception as exc:  # unreadable JSON, an int() that fails, ...: the summarizer raises
+            reason = exc if isinstance(exc, SummarizerCrash) else f"{type(exc).__name__}: {exc}"
+            pkg.columns[bdir.system] = (None, f"{rel}: {reason}; the official result summarizer crashes here")
+    columns, why = pkg.columns[bdir.system]
+    if columns is None:
+        _no_score(pkg, bdir, why)
+    return columns
+
+
+def _score(pkg: _Package, bdir: _BenchmarkDir, runs: list[tuple[FileReport, FileFacts]]) -> None:
+    columns = _system_columns(pkg, bdir)
+    if columns is None:
+        return
+    if bdir.weak:
+        _weak_score(pkg, bdir, runs, columns)
+        return
+    try:
+        # the summarizer reads scaling.json before its own RCP step (re)writes it: the factor the
+        # package ships, never the one the package checker would write
+        factor = shipped_scaling_factor(os.path.join(bdir.path, "scaling.json"))
+    except SummarizerCrash as exc:
+        _no_score(pkg, bdir, f"scaling.json: {exc}; the official result summarizer crashes here")
+        return
+    minutes = benchmark_score(bdir.benchmark, runs, factor)
+    if minutes is not None:
+        pkg.report.scores.append(score_for(bdir, minutes, columns))
+
+
+def score_for(bdir: _BenchmarkDir, minutes: float, columns: SystemColumns) -> Score:
+    return Score(
+        system=bdir.system,
+        benchmark=bdir.benchmark,
+        minutes=minutes,
+        system_name=columns.system_name,
+        accelerator=columns.accelerator,
+        accelerator_count=columns.accelerator_count,
+    )
+
+
+def _weak_score(
+    pkg: _Package, bdir: _BenchmarkDir, runs: list[tuple[FileReport, FileFacts]], columns: SystemColumns
+) -> None:
     """The result summarizer's weak-scaling metrics; an advisory says why there are none."""
     required = result_file_counts(pkg.usage).get(bdir.benchmark)
     if required is None:  # already a package.crash finding (no result file count)
@@ -517,21 +568,11 @@ def _weak_score(pkg: _Package, bdir: _BenchmarkDir, runs: list[tuple[FileReport,
             scaling="weak",
             number_of_models=weak.number_of_models,
             instance_scale=weak.instance_scale,
+            system_name=columns.system_name,
+            accelerator=columns.accelerator,
+            accelerator_count=columns.accelerator_count,
         )
     )
-
-
-def _existing_scaling(folder: str) -> float | None:
-    # a scaling.json shipped in the package is what the result summarizer applies when the RCP
-    # check did not run and so did not replace it
-    path = os.path.join(folder, "scaling.json")
-    if not os.path.isfile(path):
-        return None
-    try:
-        value = _load_json(path)["scaling_factor"]
-        return float(value)
-    except Exception:
-        return None
 
 
 def _check_seeds(

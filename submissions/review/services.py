@@ -4,6 +4,7 @@ the audit log and every notice goes, after commit, to exactly those who may see 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import re
 import secrets
@@ -16,11 +17,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from consortium.audit.services import audit_record
+from consortium.common.mail import site_link
 from consortium.members.models import Organisation, Person
-from consortium.portal.mail import portal_mail_on_commit, site_link
 from submissions import selectors as submission_selectors
 from submissions import services as submission_services
 from submissions.models import Score, Submission, SubmissionVersion
+from submissions.notices import submission_mail
 from submissions.permissions import can_view_submission
 from submissions.review import pairing, permissions, tally
 from submissions.review.models import (
@@ -82,7 +84,15 @@ def review_audience(submission: Submission, organisations: Iterable[Organisation
 
 
 def _notify(submission: Submission, organisations: Iterable[Organisation], subject: str, body: str) -> None:
-    portal_mail_on_commit(subject, body, review_audience(submission, organisations))
+    # One message per event: the key is the subject and body, so a repeated call mails nothing new.
+    digest = hashlib.sha256(f"{subject}\n{body}".encode()).hexdigest()[:32]
+    submission_mail(
+        key=f"review:{submission.pk}:{digest}",
+        submission=submission,
+        recipients=review_audience(submission, organisations),
+        subject=subject,
+        body=body,
+    )
 
 
 def _objection_link(objection: Objection) -> str:

@@ -14,6 +14,7 @@ from submissions.models import SubmissionVersion, WorkerPool
 from tests.browser.conftest import log_in
 from tests.factories import PASSWORD, member_of
 from tests.submissions.factories import make_chair, open_round, register, tar_gz_of
+from tests.waiting import wait_for
 from tests.workers import start_worker, wait_until_registered
 
 pytestmark = [pytest.mark.browser, pytest.mark.worker, pytest.mark.django_db(transaction=True)]
@@ -43,10 +44,17 @@ def _package(tmp_path) -> bytes:
 
 
 def test_submitter_uploads_and_watches_checks_finish(roles, worker, new_page, tmp_path):
+    """Everything on the page that depends on the checks (verdict, findings, all versions) updates
+    when they end, without a reload."""
     round_ = open_round()
     register(round_, roles.org)
     archive = tmp_path / "acme.tar.gz"
     archive.write_bytes(_package(tmp_path))
+    first = services.submission_upload(
+        round=round_, organisation=roles.org, division="closed", category="available",
+        archive=io.BytesIO(archive.read_bytes()), original_name="acme.tar.gz", actor=roles.submitter, source="web",
+    )  # fmt: skip
+    wait_for(lambda: SubmissionVersion.objects.get(pk=first.pk).verdict != "pending", timeout=120, what="version 1")
 
     page = new_page()
     log_in(page, roles.submitter.email, PASSWORD)
@@ -57,14 +65,18 @@ def test_submitter_uploads_and_watches_checks_finish(roles, worker, new_page, tm
     page.get_by_label("Package archive").set_input_files(str(archive))
     page.get_by_role("button", name="Upload").click()
     page.wait_for_url(re.compile(r".*/submissions/\d+/$"))
-    page.get_by_text("Version 1 uploaded; its checks are queued.").wait_for()
+    page.get_by_text("Version 2 uploaded; its checks are queued.").wait_for()
+    expect(page.get_by_text("No findings.")).to_be_visible()
+    versions = page.locator("section[aria-labelledby=versions-heading]")
+    expect(versions).to_contain_text("Checks running")
     # htmx polls the checks until the verdict is in; no reload by the test.
     verdict = page.locator("[data-verdict]")
     expect(verdict).to_have_attribute("data-verdict", "failed", timeout=120_000)
     expect(page.locator("tr[data-check='official_verifier']")).to_have_attribute("data-state", "failed")
-    page.reload()
-    page.get_by_text("log.malformed_record").first.wait_for()
-    assert SubmissionVersion.objects.get().verdict == "failed"
+    expect(page.get_by_text("log.malformed_record").first).to_be_visible()
+    expect(versions).not_to_contain_text("Checks running")
+    expect(versions.locator("tbody tr")).to_have_count(2)
+    assert SubmissionVersion.objects.get(number=2).verdict == "failed"
 
 
 def test_chair_sees_all_after_deadline_and_other_member_cannot(roles, new_page, settings, tmp_path):

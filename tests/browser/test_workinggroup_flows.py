@@ -105,7 +105,7 @@ def test_member_asks_to_join_and_chair_approves(roles, new_page):
     log_in(member, roles.member.email, PASSWORD)
     member.goto("/workinggroups/training/")
     member.get_by_role("button", name="Ask to join").click()
-    member.get_by_label("Message to the chairs").fill("I would like to help with the reference models.")
+    member.get_by_label("Message").fill("I would like to help with the reference models.")
     member.get_by_role("button", name="Send request").click()
     member.get_by_text("You asked to join Training.").wait_for()
     expect(member.get_by_role("button", name="Withdraw request")).to_be_visible()
@@ -121,7 +121,7 @@ def test_member_asks_to_join_and_chair_approves(roles, new_page):
     expect(chair.locator(f"article[data-request='{roles.member.email}']")).to_have_count(0)
 
     member.goto("/workinggroups/training/")
-    member.get_by_text("You are member of this group.").wait_for()
+    member.get_by_text("You are a member of this group.").wait_for()
     expect(member.get_by_role("button", name="Ask to join")).to_have_count(0)
     members = member.get_by_role("region", name="Members")
     row = members.get_by_role("row").filter(has_text=roles.member.person.display_name)

@@ -94,7 +94,8 @@ def test_json_document(capsys: pytest.CaptureFixture[str], tmp_path: Path, good:
     assert package["files"][0]["path"] == "results/acme8/llama2_70b_lora/result_0.txt"
     assert set(package["files"][0]) == {"path", "verdict", "findings"}
     [score] = package["scores"]
-    assert set(score) == {"system", "benchmark", "minutes"} and score["minutes"] > 0
+    assert set(score) == {"system", "benchmark", "minutes", "system_name", "accelerator", "accelerator_count"}
+    assert score["minutes"] > 0 and score["accelerator_count"] == 8
 
 
 def test_runs_as_a_module(good: Path) -> None:

@@ -29,7 +29,7 @@ def test_demo_has_an_open_window_and_a_round_in_review(today):
     seed(today)  # idempotent
     now = at_noon(today)
     rounds = list(Round.objects.prefetch_related("phases"))
-    assert len(rounds) == 13 and len({r.slug for r in rounds}) == 13
+    assert len(rounds) == 14 and len({r.slug for r in rounds}) == 14
     open_rounds = [r for r in rounds if selectors.round_submission_window_open(r, now)]
     assert any(r.is_example for r in open_rounds)
     assert any((p := selectors.round_current_phase(r, now)) and p.kind in REVIEW for r in rounds)
@@ -60,3 +60,23 @@ def test_demo_people_groups_meetings_and_registrations():
     assert publication == dt.datetime(2025, 6, 4, 17, tzinfo=dt.UTC)  # the CSV's date, 10:00 PDT
     inference = Round.objects.get(slug="inference-v5-0")
     assert inference.suite == "inference" and inference.ruleset == ""
+
+
+def test_demo_practice_round_is_open_under_the_rules_of_the_shared_packages():
+    today = dt.date(2026, 12, 3)
+    seed(today)
+    practice = Round.objects.get(slug="training-practice-v5-1")
+    assert practice.name == "Training practice round (v5.1 rules)" and practice.is_example
+    assert practice.ruleset == "5.1.0" and "Practice round" in practice.description
+    assert selectors.round_submission_window_open(practice, at_noon(today))
+    assert RoundRegistration.objects.filter(round=practice, organisation__slug="nvidia").exists()
+
+
+@pytest.mark.realdata
+def test_shared_v51_package_passes_the_practice_rounds_ruleset(mlperf_dir):
+    from submissions.compliance.package import check_package
+
+    seed(dt.date(2026, 12, 3))
+    practice = Round.objects.get(slug="training-practice-v5-1")
+    report = check_package(mlperf_dir / "training_results_v5.1" / "NVIDIA", practice.suite, practice.ruleset)
+    assert report.verdict == "pass"

@@ -7,7 +7,7 @@ from django.core import mail
 from icalendar import Calendar
 
 from tests.workinggroups.factories import deadline_in
-from workinggroups.models import GroupMembership, Round
+from workinggroups.models import GroupMembership, Round, WorkingGroup
 
 pytestmark = pytest.mark.django_db
 
@@ -54,7 +54,7 @@ def test_member_asks_to_join_and_the_chair_approves(roles, django_capture_on_com
     member, chair = roles.client("member"), roles.client("chair")
     assert "Ask to join" in text(member.get("/workinggroups/training/"))
     form = text(member.get("/workinggroups/training/join/"))
-    assert "Message to the chairs" in form and "Send request" in form
+    assert "Message" in form and "Send request" in form
     response = member.post("/workinggroups/training/join/", {"message": "I run training benchmarks."}, follow=True)
     assert "You asked to join Training." in text(response)
     assert "Withdraw request" in text(response)
@@ -68,7 +68,7 @@ def test_member_asks_to_join_and_the_chair_approves(roles, django_capture_on_com
     assert "is now in Training" in text(response)
     assert GroupMembership.objects.filter(group=roles.group, person=roles.member.person).exists()
     assert mail.outbox[0].to == [roles.member.email]
-    assert "You are member of this group." in text(member.get("/workinggroups/training/"))
+    assert "You are a member of this group." in text(member.get("/workinggroups/training/"))
 
 
 def test_member_downloads_a_calendar_feed(roles):
@@ -86,7 +86,7 @@ def test_dashboard_shows_what_needs_attention(roles):
     member = roles.client("member")
     member.post("/workinggroups/training/join/", {"message": ""})
     assert "1 join request for Training" in text(roles.client("chair").get("/dashboard/"))
-    assert "Waiting for the chairs of Training to decide" in text(member.get("/dashboard/"))
+    assert "Your request to join Training waits for its chairs" in text(member.get("/dashboard/"))
 
 
 def test_round_page_shows_the_current_phase_and_deadline(roles):
@@ -108,3 +108,21 @@ def test_round_page_shows_the_current_phase_and_deadline(roles):
     assert "Submission window open" in page
     assert "Submission deadline:" in page
     assert "Register your organisation" not in page  # registration closed 8 weeks before
+
+
+def test_join_request_to_a_group_without_chair_is_decided_by_staff(roles, django_capture_on_commit_callbacks):
+    power = WorkingGroup.objects.create(name="Power", slug="power", area=WorkingGroup.Area.BENCHMARKS, purpose="Power")
+    member = roles.client("member")
+    assert "The consortium staff (the group has no chair yet) will decide" in text(
+        member.get("/workinggroups/power/join/")
+    )
+    response = member.post("/workinggroups/power/join/", {"message": "Hello"}, follow=True)
+    assert "You asked to join Power. The consortium staff (the group has no chair yet) will decide" in text(response)
+    assert "waiting for the consortium staff" in text(response)
+    assert "Your request to join Power waits for the consortium staff" in text(member.get("/dashboard/"))
+    staff = roles.client("staff")
+    assert "1 join request for Power" in text(staff.get("/dashboard/"))
+    request_id = roles.member.person.join_requests.get(group=power).pk
+    with django_capture_on_commit_callbacks(execute=True):
+        staff.post(f"/workinggroups/power/manage/requests/{request_id}/approve/", {"role": "member"})
+    assert GroupMembership.objects.filter(group=power, person=roles.member.person).exists()

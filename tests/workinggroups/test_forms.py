@@ -181,7 +181,7 @@ def test_join_request_twice_shows_why(roles):
     assert member.post("/workinggroups/training/join/", {"message": "Hello"}).status_code == 302
     response = member.post("/workinggroups/training/join/", {"message": "Again"})
     assert response.status_code == 400
-    assert "the chairs have not decided yet" in text(response)
+    assert "its chairs have not decided yet" in text(response)
     assert JoinRequest.objects.count() == 1
 
 

@@ -83,7 +83,7 @@ def test_cooldown_is_a_setting(roles):
 
 def test_no_second_open_request_and_no_request_when_already_in(roles):
     ask(roles)
-    with pytest.raises(ValidationError, match="the chairs have not decided yet"):
+    with pytest.raises(ValidationError, match="its chairs have not decided yet"):
         ask(roles)
     with pytest.raises(ValidationError, match="already in Training as chair"):
         ask(roles, user=roles.chair)
