@@ -747,6 +747,14 @@ def round_publish(*, round: Round, actor: Any = None, at: dt.datetime | None = N
                 scores.setdefault(score.system, []).append(score)
             for system, items in scores.items():
                 facts = system_facts(descs.get(system, {}))
+                # The engine's summarizer columns, where its scores check recorded them (the one source).
+                engine = next((i for i in items if i.system_name), None)
+                if engine is not None:
+                    facts.update(
+                        system_name=engine.system_name,
+                        accelerator=engine.accelerator,
+                        accelerator_count=engine.accelerator_count,
+                    )
                 facts["division"] = facts["division"] or submission.division
                 if Outcome.MOVED_OPEN in decided:
                     facts["division"] = Submission.Division.OPEN

@@ -2,10 +2,9 @@
 (`python -m mlperf_logging.result_summarizer <package> training <ruleset> --csv`), run here on a tmp
 copy of each package (it writes files into what it reads).
 
-System names, accelerators and their counts, nodes, framework, division and availability are the
-portal's own (submissions/review/systems.py) and must equal the summarizer's. The scores are the
-compliance engine's; making them equal the summarizer's is another change (issue 12, engine part):
-until it is merged that comparison is expected to fail (xfail, not strict)."""
+System names, accelerators and their counts, nodes, framework, division and availability (frozen by
+submissions/review/systems.py) and the scores (the compliance engine's, as the scores check stores
+them) must equal the summarizer's, and the result IDs follow division, organisation, system."""
 
 import csv
 import shutil
@@ -28,6 +27,22 @@ from workinggroups.models import Round, RoundPhase, WorkingGroup
 
 pytestmark = [pytest.mark.realdata, pytest.mark.slow]
 ROUNDS = {"training_results_v5.1": ("5.1.0", "Training v5.1"), "training_results_v5.0": ("5.0.0", "Training v5.0")}
+SPEC_COLUMNS = {
+    "division",
+    "availability",
+    "submitter",
+    "system",
+    "number_of_nodes",
+    "host_processor_model_name",
+    "host_processors_count",
+    "accelerator_model_name",
+    "accelerators_count",
+    "framework",
+    "notes",
+    "private_id",
+    "details_url",
+    "code_url",
+}
 FACTS = ["system_name", "accelerator", "accelerator_count", "nodes", "framework", "division", "availability"]
 
 
@@ -122,11 +137,8 @@ def _publish(folder_name: str, ruleset: str, name: str) -> list[PublishedResult]
         root = submission_services.version_folder(version) / "package" / package.name
         shutil.copytree(package, root)
         outcome = checks.scores_check(root, "training", ruleset)
-        Score.objects.bulk_create(
-            Score(version=version, system=s["system"], benchmark=s["benchmark"], minutes=s["minutes"])
-            for s in outcome.scores
-            if s.get("scaling", "strong") == "strong"
-        )
+        # As the scores check stores them (submissions.services.run_finish).
+        Score.objects.bulk_create(Score(version=version, **s) for s in submission_services.scores_clean(outcome.scores))
     services.round_publish(round=round)
     return list(PublishedResult.objects.filter(round=round).prefetch_related("scores").order_by("position"))
 
@@ -149,7 +161,7 @@ def media(tmp_path, settings):
 
 
 @pytest.mark.django_db
-def test_published_systems_equal_the_summarizer(summarized):
+def test_published_record_equals_the_summarizer(summarized):
     folder_name, ruleset, name, rows = summarized
     results = _publish(folder_name, ruleset, name)
     published = {(r.submitter_folder, r.system): r for r in results}
@@ -162,42 +174,15 @@ def test_published_systems_equal_the_summarizer(summarized):
     assert [r.result_id for r in results] == [f"{prefix}-{n:04d}" for n in range(1, len(results) + 1)]
     order = [(r.division, r.organisation_name.casefold(), r.system) for r in results]
     assert order == sorted(order)
-
-
-@pytest.mark.xfail(
-    strict=False, reason="the engine's scores equal the summarizer's only with the engine fix (issue 12)"
-)
-@pytest.mark.django_db
-def test_published_scores_equal_the_summarizer(summarized):
-    folder_name, ruleset, name, rows = summarized
-    results = _publish(folder_name, ruleset, name)
-    published = {(r.submitter_folder, r.system, s.benchmark): s.score for r in results for s in r.scores.all()}
-    expected = {}
-    benchmarks = [
-        c
-        for c in next(iter(rows.values()))
-        if c
-        not in (
-            "division",
-            "availability",
-            "submitter",
-            "system",
-            "number_of_nodes",
-            "host_processor_model_name",
-            "host_processors_count",
-            "accelerator_model_name",
-            "accelerators_count",
-            "framework",
-            "notes",
-            "private_id",
-            "details_url",
-            "code_url",
-        )
-    ]
-    for (folder, system), row in rows.items():
-        for benchmark in benchmarks:
-            if row.get(benchmark):
-                expected[(folder, system, benchmark)] = float(row[benchmark])
-    assert set(published) == set(expected)
-    differing = {k: (published[k], v) for k, v in expected.items() if published[k] != pytest.approx(v, rel=1e-9)}
+    # Every score the summarizer prints, and no other.
+    scores = {(r.submitter_folder, r.system, s.benchmark): s.score for r in results for s in r.scores.all()}
+    benchmarks = [c for c in next(iter(rows.values())) if c not in SPEC_COLUMNS]
+    expected = {
+        (folder, system, benchmark): float(row[benchmark])
+        for (folder, system), row in rows.items()
+        for benchmark in benchmarks
+        if row.get(benchmark)
+    }
+    assert set(scores) == set(expected)
+    differing = {k: (scores[k], v) for k, v in expected.items() if scores[k] != pytest.approx(v, rel=1e-9)}
     assert not differing, f"{len(differing)} of {len(expected)} scores differ: {sorted(differing.items())[:5]}"
