@@ -382,7 +382,18 @@ def result(request: HttpRequest, result_id: str) -> HttpResponse:
         f"{found.system_name} ({found.division}, {found.availability}), published "
         f"{found.published_at:%d %B %Y}. {url} (package SHA-256 {found.version_sha256})."
     )
-    return render(request, "submissions/review/result.html", {"result": found, "citation": citation, "url": url})
+    details = selectors.result_details(found)
+    return render(
+        request,
+        "submissions/review/result.html",
+        {
+            "result": found,
+            "citation": citation,
+            "url": url,
+            "runs": details["runs"],
+            "description": details["description"],
+        },
+    )
 
 
 # ---------------------------------------------------------------- the results explorer (issue 13)
