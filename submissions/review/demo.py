@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
@@ -128,37 +127,7 @@ def _evidence(submission: Submission, key: str) -> list[dict]:
     return [{"path": str(first.relative_to(root)), "line": 1}]
 
 
-def seed_training_v50(*, log=print) -> None:
-    """The real Training v5.0 packages as submissions to round Training v5.0 (published by beat once
-    checked), so that the explorer shows two real rounds. Organisations match by results folder."""
-    round = Round.objects.filter(slug="training-v5-0").first()
-    source = settings.SHARED_DIR / "mlperf" / "training_results_v5.0"
-    if round is None or not source.is_dir():
-        log("  no Training v5.0 packages: the round or ../shared/mlperf/training_results_v5.0 is missing")
-        return
-    added = 0
-    for folder in sorted(p for p in source.iterdir() if p.is_dir()):
-        organisation = Organisation.objects.filter(results_folder__iexact=folder.name).first()
-        if organisation is None or Submission.objects.filter(round=round, organisation=organisation).exists():
-            continue
-        with transaction.atomic():
-            submission_services.submission_upload(
-                round=round,
-                organisation=organisation,
-                division="closed",
-                category="available",
-                archive=_tar_gz(folder),
-                original_name=f"{folder.name}.tar.gz",
-                actor=None,
-                source="seed",
-                enforce_rules=False,
-            )
-        added += 1
-    log(f"  {added} real MLPerf Training v5.0 packages queued for checking (published by beat once checked)")
-
-
 def seed_review(*, today: dt.date | None = None, log=print) -> None:
-    seed_training_v50(log=log)
     group = WorkingGroup.objects.filter(slug="training").first()
     if group is None or not shared_results_dir().is_dir():
         log("  no review example: the Training group or ../shared/mlperf is missing")
