@@ -259,36 +259,3 @@ def attention_items(user: Any) -> list:
                 )
             )
     return items
-
-
-def result_details(result: PublishedResult) -> dict[str, Any]:
-    """For the result page: the frozen system description and, per benchmark, the run-by-run
-    times (run_start to run_stop, minutes) behind the olympic mean, read from the frozen files."""
-    import json
-
-    from submissions.compliance.logparse import LogLine, iter_token_lines, parse_record
-
-    root = submission_services.version_package_root(result.version)
-    if root is None:
-        return {"description": None, "runs": {}}
-    desc_path = root / "systems" / f"{result.system}.json"
-    try:
-        description = json.dumps(json.loads(desc_path.read_text(encoding="utf-8")), indent=2)[:20000]
-    except (OSError, ValueError):
-        description = None
-    runs: dict[str, list[tuple[str, float | None]]] = {}
-    for score in result.scores.all():
-        folder = root / "results" / result.system / score.benchmark
-        times = []
-        for path in sorted(folder.glob("result_*.txt"))[:20] if folder.is_dir() else []:
-            start = stop = None
-            with path.open(encoding="utf-8", errors="replace") as f:
-                for index, (line, text) in enumerate(iter_token_lines(f)):
-                    record = parse_record(text, index, line) if text else None
-                    if isinstance(record, LogLine) and record.key in ("run_start", "run_stop"):
-                        start = record.timestamp if record.key == "run_start" else start
-                        stop = record.timestamp if record.key == "run_stop" else stop
-            minutes = (stop - start) / 60000 if start is not None and stop is not None else None
-            times.append((path.name, minutes))
-        runs[score.benchmark] = times
-    return {"description": description, "runs": runs}

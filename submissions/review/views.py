@@ -382,18 +382,7 @@ def result(request: HttpRequest, result_id: str) -> HttpResponse:
         f"{found.system_name} ({found.division}, {found.availability}), published "
         f"{found.published_at:%d %B %Y}. {url} (package SHA-256 {found.version_sha256})."
     )
-    details = selectors.result_details(found)
-    return render(
-        request,
-        "submissions/review/result.html",
-        {
-            "result": found,
-            "citation": citation,
-            "url": url,
-            "runs": details["runs"],
-            "description": details["description"],
-        },
-    )
+    return render(request, "submissions/review/result.html", {"result": found, "citation": citation, "url": url})
 
 
 # ---------------------------------------------------------------- the results explorer (issue 13)
