@@ -8,17 +8,16 @@ from __future__ import annotations
 import datetime as dt
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import OuterRef, Subquery
 from django.http import HttpRequest
 from django.urls import reverse
-from ninja import Query, Schema, Status
+from ninja import Schema, Status
 
 from consortium.audit.client import client_address
 from submissions import selectors as submission_selectors
 from submissions.api import PUBLIC_AUTH, READ_AUTH, ErrorOut, _error, _validation_error, api, bearer
 from submissions.models import SubmissionVersion
-from submissions.review import explorer, selectors, services
+from submissions.review import selectors, services
 from submissions.review.models import Objection, Withdrawal
 from workinggroups import selectors as rounds
 
@@ -290,46 +289,3 @@ def results(request: HttpRequest, slug: str):
                 }
             )
     return {"round": round.slug, "published_at": publication.published_at, "results": rows}
-
-
-class ExplorerResultOut(ResultOut):
-    round: str
-    host_processor: str
-    host_processor_count: int | None
-
-
-class ExplorerOut(Schema):
-    count: int
-    page: int
-    pages: int
-    messages: list[str]
-    results: list[ExplorerResultOut]
-
-
-@api.get(
-    "/v1/results",
-    auth=PUBLIC_AUTH,
-    response={200: ExplorerOut, 401: ErrorOut},
-    url_name="explorer",
-    summary="Every published result, filtered like the results explorer",
-    tags=["results"],
-)
-def explorer_results(
-    request: HttpRequest,
-    page: int = 1,
-    page_size: int = Query(explorer.PAGE_SIZE, ge=1, le=explorer.MAX_PAGE_SIZE),
-):
-    """The explorer's filters as query parameters (`suite`, `round`, `benchmark`, `division`,
-    `availability`, `organisation`, `accelerator`, `accelerator_count`, `nodes`, `framework`, `q`
-    for system names, `sort` with a column name, `-` for descending): the round results endpoint's
-    fields plus `round`. Unknown values give an empty list; a bad number or sort is named in
-    `messages` and ignored; a page past the end gives the last page."""
-    view = explorer.explorer_view(request.GET)
-    found = Paginator(explorer.explorer_scores(view), page_size).get_page(page)
-    return {
-        "count": found.paginator.count,
-        "page": found.number,
-        "pages": found.paginator.num_pages,
-        "messages": view.messages,
-        "results": [explorer.score_row(s) for s in found],
-    }

@@ -234,15 +234,12 @@ class PublishedResult(models.Model):
     accelerator = models.CharField(max_length=200)
     accelerator_count = models.PositiveIntegerField(null=True)
     nodes = models.PositiveIntegerField(null=True)
-    host_processor = models.CharField(max_length=200, blank=True, default="")
-    host_processor_count = models.PositiveIntegerField(null=True, blank=True)
     framework = models.CharField(max_length=300)
     published_at = models.DateTimeField()
 
     class Meta:
         ordering = ["round", "position"]
         constraints = [models.UniqueConstraint(fields=["round", "position"], name="published_positions_unique")]
-        indexes = [models.Index(fields=["accelerator"]), models.Index(fields=["organisation_name"])]
 
     def __str__(self) -> str:
         return f"{self.result_id} {self.organisation_name} {self.system_name}"

@@ -15,12 +15,10 @@ def _int(value: Any) -> int | None:
 
 
 def system_facts(desc: dict[str, Any]) -> dict[str, Any]:
-    """system_name, accelerator, accelerator_count, nodes, host processor and count, framework,
-    division, availability."""
+    """system_name, accelerator, accelerator_count, nodes, framework, division, availability."""
     name = str(desc.get("system_name", ""))
     per_node = _int(desc.get("accelerators_per_node"))
     nodes = _int(desc.get("number_of_nodes"))
-    hosts = _int(desc.get("host_processors_per_node"))
     if name == "tpu-v3" and per_node is not None:
         name = f"TPUv3.{per_node * 2}"
     accelerator = str(desc.get("accelerator_model_name", ""))
@@ -36,8 +34,6 @@ def system_facts(desc: dict[str, Any]) -> dict[str, Any]:
         "accelerator": accelerator,
         "accelerator_count": per_node * nodes if per_node is not None and nodes is not None else None,
         "nodes": nodes,
-        "host_processor": str(desc.get("host_processor_model_name", "")),
-        "host_processor_count": hosts * nodes if hosts is not None and nodes is not None else None,
         "framework": framework,
         "division": str(desc.get("division", "")).lower(),
         "availability": str(desc.get("status", "")),

@@ -19,8 +19,5 @@ urlpatterns = [
     path("votes/<int:pk>/", views.ballot, name="ballot"),
     path("votes/<int:pk>/close/", views.vote_close, name="vote_close"),
     path("submissions/<int:pk>/withdraw/", views.withdraw, name="withdraw"),
-    path("results/", views.explorer, name="explorer"),
-    path("results/export.csv", views.explorer_export, {"format": "csv"}, name="explorer_csv"),
-    path("results/export.json", views.explorer_export, {"format": "json"}, name="explorer_json"),
     path("results/<str:result_id>/", views.result, name="result"),
 ]

@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
-from django.core.serializers.json import DjangoJSONEncoder
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from consortium.audit.client import client_address
 from submissions import selectors as submission_selectors
-from submissions.api import _csv_cell
-from submissions.review import explorer as explorer_module
 from submissions.review import forms, permissions, selectors, services
 from submissions.review.models import Objection, Vote
 from workinggroups import selectors as rounds
@@ -383,61 +375,3 @@ def result(request: HttpRequest, result_id: str) -> HttpResponse:
         f"{found.published_at:%d %B %Y}. {url} (package SHA-256 {found.version_sha256})."
     )
     return render(request, "submissions/review/result.html", {"result": found, "citation": citation, "url": url})
-
-
-# ---------------------------------------------------------------- the results explorer (issue 13)
-
-
-def explorer(request: HttpRequest) -> HttpResponse:
-    """Every published result: filters and sort in the URL; htmx swaps only the table (hx-push-url
-    keeps the URL), and without JavaScript the form is a plain GET."""
-    view = explorer_module.explorer_view(request.GET)
-    found = Paginator(explorer_module.explorer_scores(view), explorer_module.PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
-    columns = [
-        (
-            key,
-            label,
-            view.query(sort=f"-{key}" if view.sort == key else key),
-            "ascending" if view.sort == key else "descending" if view.sort == f"-{key}" else "none",
-        )
-        for key, label in explorer_module.COLUMNS
-    ]
-    context = {"view": view, "page": found, "query": view.query(), "columns": columns}
-    if request.headers.get("HX-Request"):
-        return render(request, "submissions/review/_explorer_table.html", context)
-    context["choices"] = explorer_module.filter_choices()
-    return render(request, "submissions/review/explorer.html", context)
-
-
-def explorer_export(request: HttpRequest, format: str) -> StreamingHttpResponse:
-    """Exactly the current view (every page), streamed: CSV (formula-safe) or JSON."""
-    view = explorer_module.explorer_view(request.GET)
-    rows = (explorer_module.score_row(s) for s in explorer_module.explorer_scores(view).iterator(chunk_size=500))
-    if format == "csv":
-        response = StreamingHttpResponse(_csv_lines(rows), content_type="text/csv; charset=utf-8")
-    else:
-        response = StreamingHttpResponse(_json_chunks(view, rows), content_type="application/json")
-    response["Content-Disposition"] = f'attachment; filename="mlperf-results.{format}"'
-    return response
-
-
-def _csv_lines(rows):
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(explorer_module.EXPORT_COLUMNS)
-    for row in rows:
-        writer.writerow([_csv_cell(row[c]) for c in explorer_module.EXPORT_COLUMNS])
-        if out.tell() > 64 * 1024:
-            yield out.getvalue()
-            out.seek(0)
-            out.truncate()
-    yield out.getvalue()
-
-
-def _json_chunks(view, rows):
-    yield json.dumps({"query": view.query(), "results": []})[:-2]
-    for n, row in enumerate(rows):
-        yield ("," if n else "") + json.dumps(row, cls=DjangoJSONEncoder)
-    yield "]}"

@@ -43,17 +43,7 @@ SPEC_COLUMNS = {
     "details_url",
     "code_url",
 }
-FACTS = [
-    "system_name",
-    "accelerator",
-    "accelerator_count",
-    "nodes",
-    "host_processor",
-    "host_processor_count",
-    "framework",
-    "division",
-    "availability",
-]
+FACTS = ["system_name", "accelerator", "accelerator_count", "nodes", "framework", "division", "availability"]
 
 
 def _summarize(package: Path, ruleset: str) -> list[dict]:
@@ -159,8 +149,6 @@ def _expected_facts(row: dict) -> dict:
         "accelerator": row["accelerator_model_name"],
         "accelerator_count": int(row["accelerators_count"]),
         "nodes": int(row["number_of_nodes"]),
-        "host_processor": row["host_processor_model_name"],
-        "host_processor_count": int(row["host_processors_count"]),
         "framework": row["framework"],
         "division": row["division"],
         "availability": row["availability"],
