@@ -51,3 +51,8 @@ bench-pipeline: $(STAMP)
 	$(PY) -m submissions.bench_pipeline
 
 .PHONY: run test lint format bench bench-compliance bench-pipeline bench-explorer bench-pages bench-load seed-scale worker clean
+
+# The inference checker, as a whole process on one core (docs/benchmarks.md, "Inference checker").
+.PHONY: bench-inference
+bench-inference: $(STAMP)
+	$(PY) -m submissions.compliance.inference.bench --copies 17
