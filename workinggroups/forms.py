@@ -174,7 +174,7 @@ class RoundForm(forms.ModelForm):
         label="Ruleset",
         required=False,
         max_length=20,
-        help_text="The mlperf-logging ruleset that checks the results, e.g. 6.1.0 (training and HPC only).",
+        help_text="The ruleset that checks the results, e.g. 6.1.0 (training, HPC) or 5.1 (inference; optional).",
         widget=forms.TextInput(attrs={"list": "ruleset-choices", "autocomplete": "off"}),
     )
     benchmarks_text = forms.CharField(

@@ -223,7 +223,7 @@ class Round(models.Model):
     class Suite(models.TextChoices):
         TRAINING = "training", "Training"
         HPC = "hpc", "HPC"
-        INFERENCE = "inference", "Inference (no ruleset yet)"
+        INFERENCE = "inference", "Inference"
         OTHER = "other", "Other (no ruleset yet)"
 
     class Division(models.TextChoices):
@@ -235,7 +235,9 @@ class Round(models.Model):
     slug = models.SlugField(max_length=80, unique=True)
     suite = models.CharField(max_length=20, choices=Suite.choices)
     ruleset = models.CharField(
-        max_length=20, blank=True, help_text="The mlperf-logging ruleset that checks it (training and HPC)"
+        max_length=20,
+        blank=True,
+        help_text="The ruleset that checks it: mlperf-logging's (training, HPC), the inference checker's (inference)",
     )
     benchmarks = models.JSONField(default=list, blank=True, help_text="Allowed benchmarks")
     divisions = models.JSONField(default=list, blank=True)
@@ -277,11 +279,13 @@ class Round(models.Model):
         errors: dict[str, str] = {}
         if self.suite in compliance.usages():
             shipped = compliance.available_rulesets(self.suite)
-            if not self.ruleset:
+            if not self.ruleset and self.suite in compliance.RULESET_OPTIONAL:
+                self.benchmarks = [b.strip() for b in (self.benchmarks or []) if b and b.strip()]
+            elif not self.ruleset:
                 errors["ruleset"] = f"Choose the {self.suite} ruleset that checks this round."
             elif self.ruleset not in shipped:
                 errors["ruleset"] = (
-                    f"The pinned mlperf-logging package has no {self.suite} ruleset {self.ruleset!r}; "
+                    f"{compliance.checker_name(self.suite)} has no {self.suite} ruleset {self.ruleset!r}; "
                     f"it ships {', '.join(shipped)}."
                 )
             else:
