@@ -850,11 +850,15 @@ def check_run_execute(*, run_id: int, attempt: int, worker: str) -> str:
     retries the attempt); any other error ends the run `errored` with a finding."""
     from celery.exceptions import SoftTimeLimitExceeded
 
-    if not run_claim(run_id=run_id, attempt=attempt, worker=worker):
-        taken = run_take_over(run_id=run_id, attempt=attempt, worker=worker)
-        if taken is None:
-            return "skipped"
-        attempt = taken
+    try:
+        if not run_claim(run_id=run_id, attempt=attempt, worker=worker):
+            taken = run_take_over(run_id=run_id, attempt=attempt, worker=worker)
+            if taken is None:
+                return "skipped"
+            attempt = taken
+    except TRANSIENT_ERRORS as exc:  # the database went away before the claim: retry the message
+        _close_broken_connection()
+        raise TransientCheckError(attempt, exc) from exc
     with RunHeartbeat(run_id=run_id, attempt=attempt) as beat:
         try:
             return _check_run_attempt(run_id, attempt, beat)
@@ -881,14 +885,21 @@ def check_run_execute(*, run_id: int, attempt: int, worker: str) -> str:
 def _requeue_after_transient(run_id: int, attempt: int, exc: BaseException) -> None:
     """Back to queued for the retry, on a fresh connection when the old one was killed; if the
     database stays away, the run keeps `running` and the take-over or the reaper finds it."""
-    from django.db import connection
-
     for _ in range(2):
         try:
             run_requeue_transient(run_id=run_id, attempt=attempt, error=f"{type(exc).__name__}: {exc}")
             return
         except TRANSIENT_ERRORS:
-            connection.close()
+            _close_broken_connection()
+
+
+def _close_broken_connection() -> None:
+    """Drop this thread's database connection so the next query opens a fresh one (not inside a
+    transaction, which must end where it began)."""
+    from django.db import connection
+
+    if not connection.in_atomic_block:
+        connection.close()
 
 
 def _run_cancelled(run_id: int, attempt: int) -> str:

@@ -258,3 +258,17 @@ def test_the_reaper_reads_waiting_messages_from_the_broker(setup, settings):
     queue = services._queue_of(run)
     waiting = services._messages_waiting(queue)
     assert waiting is not None and (run.pk, 1) in waiting
+
+
+def test_a_connection_error_while_claiming_retries_the_message(setup, monkeypatch):
+    _, run, _ = setup
+
+    def unreachable(**kwargs):
+        raise OperationalError("terminating connection due to administrator command")
+
+    monkeypatch.setattr(services, "run_claim", unreachable)
+    with pytest.raises(services.TransientCheckError) as caught:
+        services.check_run_execute(run_id=run.pk, attempt=1, worker="w@x")
+    assert caught.value.attempt == 1
+    monkeypatch.undo()
+    assert services.check_run_execute(run_id=run.pk, attempt=1, worker="w@x") == State.PASSED
