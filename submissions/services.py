@@ -767,12 +767,18 @@ def _messages_waiting(queue: str) -> set[tuple[int, int]] | None:
                 for pri in PRIORITY_STEPS:
                     raw += client.lrange(f"{queue}{Channel.sep}{pri}" if pri else queue, 0, -1)
                 # Delivered to a worker but not acknowledged: in flight while the delivery is recent (a
-                # live worker claims it at once); an old one belongs to a worker that died with it.
-                recent = time.time() - settings.WORKER_STALE_AFTER
-                tags = client.zrangebyscore(Channel.unacked_index_key, recent, "+inf")
-                for item in client.hmget(Channel.unacked_key, tags) if tags else []:
-                    with contextlib.suppress(ValueError, TypeError, IndexError):
-                        raw.append(json.loads(item)[0] if item else "")
+                # live worker claims it at once) or its countdown (a retry's ETA) has not long passed;
+                # an old one belongs to a worker that died with it.
+                now = time.time()
+                delivered = dict(client.zrange(Channel.unacked_index_key, 0, -1, withscores=True))
+                items = client.hmget(Channel.unacked_key, list(delivered)) if delivered else []
+                for tag, item in zip(delivered, items, strict=True):
+                    with contextlib.suppress(ValueError, TypeError, IndexError, AttributeError):
+                        message = json.loads(item)[0]
+                        eta = message.get("headers", {}).get("eta")
+                        until = max(delivered[tag], dt.datetime.fromisoformat(eta).timestamp() if eta else 0)
+                        if until > now - settings.WORKER_STALE_AFTER:
+                            raw.append(message)
             finally:
                 client.close()
         elif url.startswith("filesystem://"):
