@@ -265,7 +265,7 @@ def main() -> None:
                     f"p95 {values[int(0.95 * (len(values) - 1))]:.1f} s, max {values[-1]:.1f} s"
                 )
             print(
-                f"  one upload ({single.stem}, {single.stat().st_size / 1e6:.1f} MB) with the workers idle: engine verdict "
+                f"  one upload ({single.name.removesuffix('.tar.gz')}, {single.stat().st_size / 1e6:.1f} MB) with the workers idle: engine verdict "
                 f"{alone['engine'][0]:.1f} s, official verdict {alone['official'][0]:.1f} s after the upload"
             )
             print(
