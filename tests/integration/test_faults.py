@@ -81,7 +81,11 @@ def redis_server(tmp_path_factory, django_db_setup, django_db_blocker):
     server = faults.RedisServer(tmp_path_factory.mktemp("redis"))
     server.start()
     original = faults.settings.CELERY_BROKER_URL
+    # A store of the suite's own: no other test run on the machine unpacks into its version folders.
+    media = tmp_path_factory.mktemp("media")
+    FAULT_ENV["MEDIA_ROOT"] = str(media)
     override = override_settings(
+        MEDIA_ROOT=media,
         REDIS_URL=server.url, CELERY_BROKER_URL=server.url, WORKER_STALE_AFTER=STALE, CHECK_REAPER_INTERVAL=TICK,
         CHECK_REQUEUE_AFTER=REQUEUE, CHECK_MAX_ATTEMPTS=5, SUBMISSION_UPLOADS_PER_DAY=1000,
     )  # fmt: skip
