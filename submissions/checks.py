@@ -130,7 +130,8 @@ def package_rules_check(report: dict) -> CheckOutcome:
 
 def scores_check(report: dict) -> CheckOutcome:
     scores = list(report["scores"])
-    return CheckOutcome("passed", [], message=f"{len(scores)} scores", scores=scores)
+    message = f"{len(scores)} score" if len(scores) == 1 else f"{len(scores)} scores"
+    return CheckOutcome("passed", [], message=message, scores=scores)
 
 
 @dataclass(frozen=True)
@@ -308,3 +309,52 @@ def excerpt(root: Path, rel_path: str, line: int | None, limit: int = 300) -> st
                 text = raw.decode("utf-8", "replace").rstrip("\r\n")
                 return text if len(text) <= limit else text[:limit] + "…"
     return ""
+
+
+# ---------------------------------------------------------------- inference rounds
+
+
+def inference_check(kind: str, root: Path, ruleset: str, division: str) -> CheckOutcome:
+    """One check kind of an inference round, from the inference checker's report on the unpacked
+    submitter folder (``root``) of ``division``. Findings keep the file relative to the package and
+    carry their result folder (``results/<system>/<model>/<scenario>``) as their key."""
+    from submissions.compliance.inference import check_inference_submitter
+
+    report = check_inference_submitter(root, ruleset, division)
+    prefix = f"{division}/{report.submitter}/"
+
+    def rel(path: str | None) -> str:
+        return path[len(prefix) :] if path and path.startswith(prefix) else (path or "")
+
+    def finding(f, where: str | None) -> dict:  # type: ignore[no-untyped-def]
+        return {**f.to_dict(), "path": rel(f.file), "key": rel(where)[:120] if where else None}
+
+    package = [finding(f, None) for f in report.findings]
+    systems = [f for f in package if f["check"].startswith("inference.system")]
+    if kind == "system_descriptions":
+        return CheckOutcome(_state(systems), systems)
+    if kind == "result_files":
+        findings = [finding(f, r.path) for r in report.results for f in r.findings]
+        failing = sum(not r.passed for r in report.results)
+        message = f"{len(report.results)} result folders checked"
+        if failing:
+            message += f"; {failing} do not pass"
+        return CheckOutcome("failed" if failing else "passed", findings, message=message)
+    if kind in ("package_rules", "official_verifier"):
+        rules = [f for f in package if f not in systems]
+        state = "passed" if report.passed else "failed"
+        if kind == "official_verifier":
+            # The official inference checker is not published as a package the portal could run;
+            # the inference checker reproduces its verdicts (docs/compliance.md).
+            message = (
+                "The official MLPerf Inference checker is not published as a package; this is the "
+                f"inference checker's package verdict ({report.verdict}), which reproduces it."
+            )
+            return CheckOutcome(state, [], message=message)
+        return CheckOutcome(state, rules, verdict=report.verdict)
+    if kind == "scores":
+        passing = [r for r in report.results if r.passed]
+        lines = [f"{rel(r.path)}: {r.score:g} {r.units}" for r in passing]
+        message = f"{len(passing)} passing results with scores" + (": " + "; ".join(lines) if lines else "")
+        return CheckOutcome("passed", [], message=message[:5000])
+    return CheckOutcome("errored", message=f"Unknown check kind {kind!r}.")

@@ -1026,6 +1026,8 @@ def _execute_kind(
     progress: Callable[[int, int], None],
     tick: Callable[[], None],
 ) -> checks.CheckOutcome:
+    if usage == "inference" and ruleset:  # the inference checker, for the division uploaded
+        return checks.inference_check(kind, root, ruleset, version.submission.division)
     if kind == CheckKind.SYSTEMS and (usage is None or ruleset is None):
         return checks.systems_check(root, None, None)
     if usage is None or ruleset is None:
