@@ -259,3 +259,12 @@ def attention_items(user: Any) -> list:
                 )
             )
     return items
+
+
+def result_citation(result: PublishedResult, url: str) -> str:
+    """The citation line of a published result (its page and the results explorer's)."""
+    return (
+        f"MLCommons consortium, MLPerf {result.round.name} result {result.result_id}: {result.organisation_name}, "
+        f"{result.system_name} ({result.division}, {result.availability}), published "
+        f"{result.published_at:%d %B %Y}. {url} (package SHA-256 {result.version_sha256})."
+    )
