@@ -19,5 +19,4 @@ urlpatterns = [
     path("votes/<int:pk>/", views.ballot, name="ballot"),
     path("votes/<int:pk>/close/", views.vote_close, name="vote_close"),
     path("submissions/<int:pk>/withdraw/", views.withdraw, name="withdraw"),
-    path("results/<str:result_id>/", views.result, name="result"),
 ]

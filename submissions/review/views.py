@@ -7,7 +7,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from consortium.audit.client import client_address
@@ -362,12 +361,3 @@ def published(request: HttpRequest, slug: str) -> HttpResponse:
             "publication_moment": phase.starts_at if phase else None,
         },
     )
-
-
-def result(request: HttpRequest, result_id: str) -> HttpResponse:
-    found = selectors.published_result(result_id)
-    if found is None:
-        raise Http404("No such published result.")
-    url = request.build_absolute_uri(reverse("submissions:result", kwargs={"result_id": found.result_id}))
-    citation = selectors.result_citation(found, url)
-    return render(request, "submissions/review/result.html", {"result": found, "citation": citation, "url": url})
