@@ -164,6 +164,13 @@ def review_dashboard(round: Round, at: dt.datetime | None = None) -> dict[str, A
     }
 
 
+def round_tie_break_order(round: Round) -> list[str]:
+    from submissions.review.models import RoundReview, default_tie_break
+
+    review = RoundReview.objects.filter(round=round).first()
+    return list(review.tie_break_order) if review else default_tie_break()
+
+
 def organisation_assignments(user: Any, round: Round) -> QuerySet[ReviewAssignment]:
     organisation = permissions.organisation_of(user)
     if organisation is None or not permissions.can_view_review(user, round):

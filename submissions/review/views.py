@@ -41,8 +41,22 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
     if not permissions.is_review_chair(request.user, round):
         raise PermissionDenied("The review dashboard is for the round's chairs and staff.")
     context = selectors.review_dashboard(round)
-    context.update(round=round, vote_form=forms.VoteForm())
+    context.update(round=round, vote_form=forms.VoteForm(), tie_break_order=selectors.round_tie_break_order(round))
     return render(request, "submissions/review/dashboard.html", context)
+
+
+@require_POST
+@login_required
+def tie_break(request: HttpRequest, slug: str) -> HttpResponse:
+    round = _round(request, slug)
+    try:
+        services.round_tie_break_set(
+            actor=request.user, round=round, order=request.POST.get("order", "").replace(",", " ").split()
+        )
+        messages.success(request, "Tie-break order saved.")
+    except (PermissionDenied, ValidationError) as exc:
+        messages.error(request, _text(exc))
+    return redirect("submissions:review_dashboard", slug=slug)
 
 
 @require_POST
