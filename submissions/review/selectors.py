@@ -10,7 +10,7 @@ from django.db.models import Count, Prefetch, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from consortium.members.permissions import is_staff_admin
+from consortium.members.permissions import is_staff_admin, person_of
 from submissions import selectors as submission_selectors
 from submissions import services as submission_services
 from submissions.models import Submission
@@ -223,8 +223,14 @@ def attention_items(user: Any) -> list:
 
     items = []
     now = timezone.now()
-    organisation = permissions.organisation_of(user)
-    if organisation is not None and permissions.acts_for(user, organisation):
+    person = person_of(user)
+    acting = (
+        person is not None
+        and person.is_approved_member
+        and person.roles.filter(organisation_id=person.organisation_id, role__in=permissions.ACTING_ROLES).exists()
+    )
+    organisation = person.organisation if acting else None
+    if organisation is not None:
         for objection in objections_against(user).filter(state=Objection.State.FILED):
             if permissions.can_view_review(user, objection.round, now):
                 items.append(
@@ -255,7 +261,8 @@ def attention_items(user: Any) -> list:
                 )
             )
     review_kinds = (schedules.OBJECTION_FILING, schedules.OBJECTION_REVIEW, schedules.REVISION)
-    for round in rounds.rounds_visible_to(user).filter(group__in=chaired_groups(user)):
+    chaired = Round.objects.filter(group__in=chaired_groups(user)).prefetch_related("phases")
+    for round in chaired:
         current = rounds.round_current_phase(round, now)
         if current is not None and current.kind in review_kinds:
             items.append(

@@ -28,7 +28,7 @@ PINNED = {
     "rounds (anonymous)": 2,
     "API rounds (anonymous)": 3,
     "home (member)": 4,
-    "dashboard (member)": 17,
+    "dashboard (member)": 19,  # +2: the review's items (acting role, chaired rounds in review)
     "directory": 9,
     "organisation": 8,
     "working groups": 7,
@@ -38,14 +38,14 @@ PINNED = {
     "my calendar": 8,
     "datasets": 11,
     "my grants": 8,
-    "dashboard (submitter)": 27,
-    "my submissions": 13,
+    "dashboard (submitter)": 34,  # +7: the review's items (objections to answer, open votes)
+    "my submissions": 17,  # +4: peer review (the rounds the organisation submitted to, past their deadline)
     "round submissions (submitter)": 9,
     "results": 7,
     "API rounds (submitter)": 6,
     "datasets (submitter)": 11,
     "my grants (submitter)": 12,
-    "dashboard (primary contact)": 24,
+    "dashboard (primary contact)": 31,  # +7: the review's items (objections to answer, open votes)
     "organisation (primary contact)": 11,
     "roster": 11,
     "dashboard (chair)": 20,
