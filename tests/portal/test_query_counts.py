@@ -48,7 +48,7 @@ PINNED = {
     "dashboard (primary contact)": 31,  # +7: the review's items (objections to answer, open votes)
     "organisation (primary contact)": 11,
     "roster": 11,
-    "dashboard (chair)": 20,
+    "dashboard (chair)": 24,  # +4: the review's items (chaired rounds in review and their phases)
     "working group (chair)": 20,
     "group members (chair)": 9,
     "join requests (chair)": 9,
