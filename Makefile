@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 PORTAL_ENV ?= development
 export PORTAL_ENV
 
-.PHONY: run test lint format bench bench-compliance bench-pipeline bench-explorer worker clean
+.PHONY: run test lint format bench bench-compliance bench-pipeline bench-explorer bench-pages bench-load seed-scale worker clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -52,6 +52,15 @@ bench-pipeline: $(STAMP)
 
 bench-explorer: $(STAMP)
 	$(PY) -m submissions.results.bench
+
+seed-scale: $(STAMP)
+	$(PY) manage.py seed_scale $(SCALE_ARGS)
+
+bench-pages: $(STAMP)
+	$(PY) -m consortium.portal.bench_pages $(BENCH_ARGS)
+
+bench-load: $(STAMP)
+	$(PY) -m consortium.portal.bench_load $(BENCH_ARGS)
 
 # The inference checker, as a whole process on one core (docs/benchmarks.md, "Inference checker").
 .PHONY: bench-inference

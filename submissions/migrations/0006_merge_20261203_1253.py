@@ -5,6 +5,7 @@ from django.db import migrations
 
 class Migration(migrations.Migration):
     dependencies = [
+        ("submissions", "0005_merge_20261203_1238"),
         ("submissions", "0005_publication_frozen_at"),
         ("submissions", "0005_published_details"),
     ]
