@@ -11,7 +11,7 @@ from typing import Any
 from django.utils import timezone
 
 from consortium.members.models import Organisation, OrganisationRole
-from consortium.members.permissions import has_org_role, is_staff_admin, person_of
+from consortium.members.permissions import is_staff_admin, person_of
 from submissions.permissions import _after_deadline, can_view_submission, organisation_submitted_to
 from submissions.review.models import Objection, Vote
 from workinggroups.models import Round
@@ -26,8 +26,11 @@ def organisation_of(user: Any) -> Organisation | None:
 
 
 def acts_for(user: Any, organisation: Organisation) -> bool:
-    """Submitters and primary contacts act for their organisation in the review."""
-    return any(has_org_role(user, organisation, role) for role in ACTING_ROLES)
+    """Submitters and primary contacts act for their organisation in the review (one query)."""
+    person = person_of(user)
+    if person is None or person.organisation_id != organisation.pk or not person.is_approved_member:
+        return False
+    return person.roles.filter(organisation=organisation, role__in=ACTING_ROLES).exists()
 
 
 def is_review_chair(user: Any, round: Round) -> bool:

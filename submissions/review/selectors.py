@@ -10,7 +10,7 @@ from django.db.models import Count, Prefetch, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from consortium.members.permissions import is_staff_admin
+from consortium.members.permissions import is_staff_admin, person_of
 from submissions import selectors as submission_selectors
 from submissions import services as submission_services
 from submissions.models import Submission
@@ -164,6 +164,13 @@ def review_dashboard(round: Round, at: dt.datetime | None = None) -> dict[str, A
     }
 
 
+def round_tie_break_order(round: Round) -> list[str]:
+    from submissions.review.models import RoundReview, default_tie_break
+
+    review = RoundReview.objects.filter(round=round).first()
+    return list(review.tie_break_order) if review else default_tie_break()
+
+
 def organisation_assignments(user: Any, round: Round) -> QuerySet[ReviewAssignment]:
     organisation = permissions.organisation_of(user)
     if organisation is None or not permissions.can_view_review(user, round):
@@ -209,15 +216,6 @@ def withdrawn_submission_ids(round: Round) -> set[int]:
     return set(Withdrawal.objects.filter(submission__round=round).values_list("submission_id", flat=True))
 
 
-def result_citation(result: PublishedResult, url: str) -> str:
-    """The citation line of a published result (its page and the results explorer's)."""
-    return (
-        f"MLCommons consortium, MLPerf {result.round.name} result {result.result_id}: {result.organisation_name}, "
-        f"{result.system_name} ({result.division}, {result.availability}), published "
-        f"{result.published_at:%d %B %Y}. {url} (package SHA-256 {result.version_sha256})."
-    )
-
-
 def attention_items(user: Any) -> list:
     """Dashboard items: objections waiting for the organisation's answer, open votes it has not
     voted in, and the review of the rounds a chair runs."""
@@ -225,8 +223,14 @@ def attention_items(user: Any) -> list:
 
     items = []
     now = timezone.now()
-    organisation = permissions.organisation_of(user)
-    if organisation is not None and permissions.acts_for(user, organisation):
+    person = person_of(user)
+    acting = (
+        person is not None
+        and person.is_approved_member
+        and person.roles.filter(organisation_id=person.organisation_id, role__in=permissions.ACTING_ROLES).exists()
+    )
+    organisation = person.organisation if acting else None
+    if organisation is not None:
         for objection in objections_against(user).filter(state=Objection.State.FILED):
             if permissions.can_view_review(user, objection.round, now):
                 items.append(
@@ -257,7 +261,8 @@ def attention_items(user: Any) -> list:
                 )
             )
     review_kinds = (schedules.OBJECTION_FILING, schedules.OBJECTION_REVIEW, schedules.REVISION)
-    for round in rounds.rounds_visible_to(user).filter(group__in=chaired_groups(user)):
+    chaired = Round.objects.filter(group__in=chaired_groups(user)).prefetch_related("phases")
+    for round in chaired:
         current = rounds.round_current_phase(round, now)
         if current is not None and current.kind in review_kinds:
             items.append(
@@ -268,3 +273,12 @@ def attention_items(user: Any) -> list:
                 )
             )
     return items
+
+
+def result_citation(result: PublishedResult, url: str) -> str:
+    """The citation line of a published result (its page and the results explorer's)."""
+    return (
+        f"MLCommons consortium, MLPerf {result.round.name} result {result.result_id}: {result.organisation_name}, "
+        f"{result.system_name} ({result.division}, {result.availability}), published "
+        f"{result.published_at:%d %B %Y}. {url} (package SHA-256 {result.version_sha256})."
+    )

@@ -870,3 +870,28 @@ def result_correct(
         data={"field": field, "old": str(old), "new": str(value)},
     )
     return correction
+
+
+@transaction.atomic
+def round_tie_break_set(*, actor: Any, round: Round, order: Sequence[str]) -> RoundReview:
+    """The round's fixed tie-break order of outcomes, set by the chairs before the first vote; once a
+    vote has opened it is fixed (each vote also keeps the order it opened with)."""
+    if not permissions.is_review_chair(actor, round):
+        raise PermissionDenied("Only the round's chairs and staff set the tie-break order.")
+    if Vote.objects.filter(round=round).exists():
+        raise PermissionDenied("A vote has opened in this round: its tie-break order is fixed.")
+    cleaned = [o.strip() for o in order if o.strip()]
+    unknown = [o for o in cleaned if o not in Outcome.values]
+    if unknown or not cleaned or len(set(cleaned)) != len(cleaned):
+        raise ValidationError(
+            {
+                "order": f"List each outcome once, first wins, from: {', '.join(Outcome.values)}."
+                + (f" Unknown: {', '.join(unknown)}." if unknown else "")
+            }
+        )
+    review, _ = RoundReview.objects.select_for_update().get_or_create(round=round)
+    old = review.tie_break_order
+    review.tie_break_order = cleaned
+    review.save(update_fields=["tie_break_order"])
+    audit_record(actor=actor, action="review.tie_break_set", target=round, data={"old": old, "new": cleaned})
+    return review

@@ -7,6 +7,7 @@ from submissions.review import views
 urlpatterns = [
     path("rounds/<slug:slug>/review/", views.dashboard, name="review_dashboard"),
     path("rounds/<slug:slug>/review/assign/", views.assign_reviews, name="review_assign"),
+    path("rounds/<slug:slug>/review/tie-break/", views.tie_break, name="review_tie_break"),
     path("rounds/<slug:slug>/objections/new/", views.objection_new, name="objection_new"),
     path("rounds/<slug:slug>/votes/new/", views.vote_new, name="vote_new"),
     path("rounds/<slug:slug>/published/", views.published, name="published"),
@@ -19,5 +20,4 @@ urlpatterns = [
     path("votes/<int:pk>/", views.ballot, name="ballot"),
     path("votes/<int:pk>/close/", views.vote_close, name="vote_close"),
     path("submissions/<int:pk>/withdraw/", views.withdraw, name="withdraw"),
-    path("results/<str:result_id>/", views.result, name="result"),
 ]

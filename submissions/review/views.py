@@ -7,7 +7,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from consortium.audit.client import client_address
@@ -42,8 +41,22 @@ def dashboard(request: HttpRequest, slug: str) -> HttpResponse:
     if not permissions.is_review_chair(request.user, round):
         raise PermissionDenied("The review dashboard is for the round's chairs and staff.")
     context = selectors.review_dashboard(round)
-    context.update(round=round, vote_form=forms.VoteForm())
+    context.update(round=round, vote_form=forms.VoteForm(), tie_break_order=selectors.round_tie_break_order(round))
     return render(request, "submissions/review/dashboard.html", context)
+
+
+@require_POST
+@login_required
+def tie_break(request: HttpRequest, slug: str) -> HttpResponse:
+    round = _round(request, slug)
+    try:
+        services.round_tie_break_set(
+            actor=request.user, round=round, order=request.POST.get("order", "").replace(",", " ").split()
+        )
+        messages.success(request, "Tie-break order saved.")
+    except (PermissionDenied, ValidationError) as exc:
+        messages.error(request, _text(exc))
+    return redirect("submissions:review_dashboard", slug=slug)
 
 
 @require_POST
@@ -362,12 +375,3 @@ def published(request: HttpRequest, slug: str) -> HttpResponse:
             "publication_moment": phase.starts_at if phase else None,
         },
     )
-
-
-def result(request: HttpRequest, result_id: str) -> HttpResponse:
-    found = selectors.published_result(result_id)
-    if found is None:
-        raise Http404("No such published result.")
-    url = request.build_absolute_uri(reverse("submissions:result", kwargs={"result_id": found.result_id}))
-    citation = selectors.result_citation(found, url)
-    return render(request, "submissions/review/result.html", {"result": found, "citation": citation, "url": url})

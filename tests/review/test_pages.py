@@ -252,3 +252,16 @@ def test_dashboard_asks_for_answers_votes_and_the_chairs_review(roles, review):
     assert f"Review of {review.round.name}: objection filing" in chair
     member = roles.client("member").get("/dashboard/").content.decode()
     assert "waits for your answer" not in member and "Vote open" not in member
+
+
+@pytest.mark.parametrize("role", ROLE_NAMES)
+def test_only_chairs_and_staff_set_the_tie_break_order(roles, review, role):
+    from submissions.review.models import RoundReview
+
+    response = roles.client(role).post(
+        f"/rounds/{review.round.slug}/review/tie-break/", {"order": "withdrawn rejected"}
+    )
+    if role == "anonymous":
+        _expect(response, LOGIN)
+    saved = RoundReview.objects.filter(round=review.round, tie_break_order=["withdrawn", "rejected"]).exists()
+    assert saved == (role in ("chair", "staff"))

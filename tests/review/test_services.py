@@ -386,3 +386,17 @@ def test_corrections_are_recorded_and_keep_the_id(roles):
     assert corrections == [("system_name", "Initech BOX", "Initech Box 2"), ("score:retinanet", "30.0", "29.5")]
     with pytest.raises(ValidationError, match="Correct one of"):
         services.result_correct(actor=roles.chair, result=result, field="result_id", new_value="x", reason="y")
+
+
+def test_the_chair_sets_the_tie_break_order_before_the_first_vote(roles, review):
+    with pytest.raises(PermissionDenied):
+        services.round_tie_break_set(actor=roles.submitter, round=review.round, order=["fix_required"])
+    with pytest.raises(ValidationError, match="Unknown: maybe"):
+        services.round_tie_break_set(actor=roles.chair, round=review.round, order=["maybe"])
+    services.round_tie_break_set(actor=roles.chair, round=review.round, order=["fix_required", "rejected"])
+    vote = _vote(review, roles)
+    support, reject = [o.key for o in vote.options.all()]
+    assert vote.tie_break_order == [support, reject]
+    with pytest.raises(PermissionDenied, match="its tie-break order is fixed"):
+        services.round_tie_break_set(actor=roles.chair, round=review.round, order=["rejected"])
+    assert AuditEvent.objects.filter(action="review.tie_break_set").count() == 1
