@@ -25,8 +25,9 @@ SHOW = (
 
 
 def _run(*args: str, **env: str) -> subprocess.CompletedProcess:
-    """A fresh process with none of the mode variables set, except those given."""
-    clean = {k: v for k, v in os.environ.items() if k not in MODE_VARIABLES}
+    """A fresh process with none of the mode variables set, except those given (nor the browser
+    tests' DJANGO_ALLOW_ASYNC_UNSAFE, which a deployment never sets)."""
+    clean = {k: v for k, v in os.environ.items() if k not in (*MODE_VARIABLES, "DJANGO_ALLOW_ASYNC_UNSAFE")}
     return subprocess.run(
         [sys.executable, *args], cwd=PROJECT_DIR, env={**clean, **env}, capture_output=True, text=True, timeout=120
     )
