@@ -718,7 +718,8 @@ def run_gave_up_notify(*, run_id: int) -> None:
     subject = f"Check could not be run: {version.submission} v{version.number} · {run.get_kind_display()}"
     link = site_link("submissions:detail", pk=version.submission_id)
     body = f"{run.message}\n\nA chair or staff can re-run the check.\n\n{link}\n"
-    staff = get_user_model().objects.filter(is_staff=True, is_active=True).exclude(email="")
+    # Staff admins: other staff (dataset admins) may not know about unpublished submissions.
+    staff = get_user_model().objects.filter(is_superuser=True, is_active=True).exclude(email="")
     recipients = {u.email for u in staff}
     if version.uploaded_by and version.uploaded_by.email:
         recipients.add(version.uploaded_by.email)
