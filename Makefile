@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 PORTAL_ENV ?= development
 export PORTAL_ENV
 
-.PHONY: run test lint format bench bench-compliance bench-pipeline worker clean
+.PHONY: run test lint format bench bench-compliance bench-pipeline bench-explorer bench-pages bench-load seed-scale worker clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -36,10 +36,10 @@ format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-bench: bench-compliance bench-pipeline
+bench: bench-compliance bench-pipeline bench-explorer
 
 bench-compliance: $(STAMP)
-	$(PY) -m submissions.compliance.bench
+	$(PY) -m submissions.compliance.bench $(BENCH_ARGS)
 
 worker: $(STAMP)
 	$(VENV)/bin/celery -A consortium worker -l info -Q $${QUEUE:-default}
@@ -49,3 +49,5 @@ clean:
 
 bench-pipeline: $(STAMP)
 	$(PY) -m submissions.bench_pipeline
+
+.PHONY: run test lint format bench bench-compliance bench-pipeline bench-explorer bench-pages bench-load seed-scale worker clean

@@ -173,6 +173,8 @@ OUTBOX_QUEUE = env.str("OUTBOX_QUEUE", default="default")
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "UTC"
 USE_I18N = True
+# allauth in the portal's own words ("Log in", sentence case): consortium/locale/en (compiled .mo committed).
+LOCALE_PATHS = [BASE_DIR / "consortium" / "locale"]
 USE_TZ = True
 
 STATIC_URL = "static/"
@@ -235,6 +237,11 @@ CHECK_TIME_LIMITS = {
     "scores": min(600, CHECK_HARD_TIME_LIMIT),
 }
 CHECK_MAX_ATTEMPTS = env.int("CHECK_MAX_ATTEMPTS", default=3)
+# The official checker parses untrusted logs: it runs with a scrubbed environment in its own scratch
+# directory, under these limits (CPU seconds, address space, size of any file it writes).
+OFFICIAL_CHECKER_CPU_SECONDS = env.int("OFFICIAL_CHECKER_CPU_SECONDS", default=CHECK_HARD_TIME_LIMIT)
+OFFICIAL_CHECKER_MEMORY_BYTES = env.int("OFFICIAL_CHECKER_MEMORY_BYTES", default=4 * 1024**3)
+OFFICIAL_CHECKER_FILE_BYTES = env.int("OFFICIAL_CHECKER_FILE_BYTES", default=256 * 1024**2)
 # A queued check whose message has not been picked up for this long is announced again.
 CHECK_REQUEUE_AFTER = env.int("CHECK_REQUEUE_AFTER", default=600)
 SUBMISSION_MAX_ARCHIVE_BYTES = env.int("SUBMISSION_MAX_ARCHIVE_BYTES", default=4 * 1024**3)
@@ -273,6 +280,8 @@ CHECK_REAPER_INTERVAL = env.float("CHECK_REAPER_INTERVAL", default=30.0)
 CELERY_BEAT_SCHEDULE["submissions-reap-lost-checks"] = {
     **CELERY_BEAT_SCHEDULE["submissions-reap-lost-checks"],
     "schedule": CHECK_REAPER_INTERVAL,
+    # A tick not run by the next one is dropped: reaper runs never pile up behind busy workers.
+    "options": {"expires": CHECK_REAPER_INTERVAL},
 }
 # Workers write a heartbeat this often; one older than WORKER_STALE_AFTER counts as gone.
 WORKER_HEARTBEAT_INTERVAL = env.int("WORKER_HEARTBEAT_INTERVAL", default=15)

@@ -197,7 +197,8 @@ class CheckRun(models.Model):
     progress_total = models.PositiveIntegerField(default=0)
     queued_at = models.DateTimeField()
     started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    # Indexed: the workers page counts the checks finished in the last hour among all of them.
+    finished_at = models.DateTimeField(null=True, blank=True, db_index=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     worker = models.CharField(max_length=255, blank=True)
     message = models.TextField(blank=True)
@@ -333,6 +334,8 @@ class UploadLimit(models.Model):
 
 # The review and publication of a round (issue 12), in their own module; imported here so that they
 # belong to this app and its migrations.
+# What the results explorer (issue 13) adds to the published record, in its own module.
+from submissions.results.models import PublishedResultDetail, PublishedScoreDetail  # noqa: E402, F401
 from submissions.review.models import (  # noqa: E402, F401
     Ballot,
     Correction,

@@ -24,6 +24,7 @@ from submissions import services as submission_services
 from submissions.models import Score, Submission, SubmissionVersion
 from submissions.notices import submission_mail
 from submissions.permissions import can_view_submission
+from submissions.results.services import published_details_record
 from submissions.review import pairing, permissions, tally
 from submissions.review.models import (
     Ballot,
@@ -222,7 +223,9 @@ def objection_respond(
 ) -> ObjectionResponse:
     at = at or timezone.now()
     objection = (
-        Objection.objects.select_for_update().select_related("submission__organisation", "round").get(pk=objection.pk)
+        Objection.objects.select_for_update(of=("self",))
+        .select_related("submission__organisation", "round")
+        .get(pk=objection.pk)
     )
     organisation = permissions.organisation_of(actor)
     parties = {objection.submission.organisation_id, objection.filed_by_organisation_id}
@@ -326,7 +329,11 @@ def objection_decide(
     """The committee's decision (by consensus, or the winner of `vote`), and what follows from it:
     a fix window until the end of revision, a withdrawal, or a move to open or preview."""
     at = at or timezone.now()
-    objection = Objection.objects.select_for_update().select_related("submission__round__group").get(pk=objection.pk)
+    objection = (
+        Objection.objects.select_for_update(of=("self",))
+        .select_related("submission__round__group")
+        .get(pk=objection.pk)
+    )
     submission = objection.submission
     round = objection.round
     if vote is None and not permissions.is_review_chair(actor, round):
@@ -554,7 +561,7 @@ def ballot_cast(
 ) -> Ballot:
     """One open ballot per submitting organisation, while the vote is open; never changed."""
     at = at or timezone.now()
-    vote = Vote.objects.select_for_update().select_related("round__group").get(pk=vote.pk)
+    vote = Vote.objects.select_for_update(of=("self",)).select_related("round__group").get(pk=vote.pk)
     organisation = permissions.submitting_organisation_of(actor, vote.round)
     if organisation is None:
         raise PermissionDenied("Only submitters and primary contacts of organisations that submitted vote.")
@@ -604,7 +611,7 @@ def vote_count(vote: Vote) -> tally.Tally:
 def vote_close(*, actor: Any, vote: Vote, at: dt.datetime | None = None) -> Vote:
     """Count and record the winner; a vote on an objection decides it with the winner's outcome."""
     at = at or timezone.now()
-    vote = Vote.objects.select_for_update().select_related("round__group", "objection").get(pk=vote.pk)
+    vote = Vote.objects.select_for_update(of=("self",)).select_related("round__group", "objection").get(pk=vote.pk)
     if not permissions.is_review_chair(actor, vote.round):
         raise PermissionDenied("Only the round's chairs and staff close votes.")
     if vote.state == Vote.State.CLOSED:
@@ -640,7 +647,9 @@ def submission_withdraw(
     chair) withdraws a submission: it is not published. Nothing is deleted."""
     at = at or timezone.now()
     submission = (
-        Submission.objects.select_for_update().select_related("round__group", "organisation").get(pk=submission.pk)
+        Submission.objects.select_for_update(of=("self",))
+        .select_related("round__group", "organisation")
+        .get(pk=submission.pk)
     )
     if not can_view_submission(actor, submission, at):
         raise PermissionDenied("No such submission (or you may not see it).")
@@ -731,6 +740,8 @@ def round_publish(*, round: Round, actor: Any = None, at: dt.datetime | None = N
         if publication_waits_for(locked):
             return None
         prefix = record_version(locked)
+        phase = rounds.round_phase(locked, schedules.PUBLICATION)
+        moment = phase.starts_at if phase is not None and phase.starts_at <= at else at
         rows = []
         for version in publishable_versions(locked):
             submission = version.submission
@@ -745,6 +756,14 @@ def round_publish(*, round: Round, actor: Any = None, at: dt.datetime | None = N
                 scores.setdefault(score.system, []).append(score)
             for system, items in scores.items():
                 facts = system_facts(descs.get(system, {}))
+                # The engine's summarizer columns, where its scores check recorded them (the one source).
+                engine = next((i for i in items if i.system_name), None)
+                if engine is not None:
+                    facts.update(
+                        system_name=engine.system_name,
+                        accelerator=engine.accelerator,
+                        accelerator_count=engine.accelerator_count,
+                    )
                 facts["division"] = facts["division"] or submission.division
                 if Outcome.MOVED_OPEN in decided:
                     facts["division"] = Submission.Division.OPEN
@@ -756,7 +775,7 @@ def round_publish(*, round: Round, actor: Any = None, at: dt.datetime | None = N
                 )
         rows.sort(key=lambda r: (r[4]["division"], r[0].organisation.name.casefold(), r[3]))
         publication = Publication.objects.create(
-            round=locked, published_at=at, run_by=actor, record_version=prefix, result_count=len(rows)
+            round=locked, published_at=moment, frozen_at=at, run_by=actor, record_version=prefix, result_count=len(rows)
         )
         for n, (submission, version, folder, system, facts, items) in enumerate(rows, 1):
             result = PublishedResult.objects.create(
@@ -770,12 +789,13 @@ def round_publish(*, round: Round, actor: Any = None, at: dt.datetime | None = N
                 organisation_name=submission.organisation.name,
                 submitter_folder=folder,
                 system=system,
-                published_at=at,
+                published_at=moment,
                 **facts,
             )
             PublishedScore.objects.bulk_create(
                 PublishedScore(result=result, benchmark=s.benchmark, scaling=s.scaling, score=s.minutes) for s in items
             )
+        published_details_record(round=locked)  # the explorer's details (submissions/results/)
         Objection.objects.filter(round=locked, state__in=Objection.OPEN_STATES).update(
             state=Objection.State.CLOSED, closed_at=at
         )
