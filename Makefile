@@ -50,4 +50,19 @@ clean:
 bench-pipeline: $(STAMP)
 	$(PY) -m submissions.bench_pipeline
 
-.PHONY: run test lint format bench bench-compliance bench-pipeline bench-explorer bench-pages bench-load seed-scale worker clean
+bench-explorer: $(STAMP)
+	$(PY) -m submissions.results.bench
+
+seed-scale: $(STAMP)
+	$(PY) manage.py seed_scale $(SCALE_ARGS)
+
+bench-pages: $(STAMP)
+	$(PY) -m consortium.portal.bench_pages $(BENCH_ARGS)
+
+bench-load: $(STAMP)
+	$(PY) -m consortium.portal.bench_load $(BENCH_ARGS)
+
+# The inference checker, as a whole process on one core (docs/benchmarks.md, "Inference checker").
+.PHONY: bench-inference
+bench-inference: $(STAMP)
+	$(PY) -m submissions.compliance.inference.bench --copies 17

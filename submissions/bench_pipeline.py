@@ -239,6 +239,10 @@ def main() -> None:
             ]
             upload_s = time.monotonic() - started
             stats = _wait_done(env, ids, timeout=1800)
+            # One more upload once the workers are idle: what a submitter sees when a worker is free.
+            single = max(archives, key=lambda a: a.stat().st_size)
+            one = _multipart_upload(port, token, slug, single, {"division": "open", "category": "available"})
+            alone = _wait_done(env, [one["version"]], timeout=600)
             for w in workers:
                 w.terminate()
             for w in workers:
@@ -260,6 +264,10 @@ def main() -> None:
                     f"  upload to {label}: median {statistics.median(values):.1f} s, "
                     f"p95 {values[int(0.95 * (len(values) - 1))]:.1f} s, max {values[-1]:.1f} s"
                 )
+            print(
+                f"  one upload ({single.name.removesuffix('.tar.gz')}, {single.stat().st_size / 1e6:.1f} MB) with the workers idle: engine verdict "
+                f"{alone['engine'][0]:.1f} s, official verdict {alone['official'][0]:.1f} s after the upload"
+            )
             print(
                 f"  enqueue to start of a check: median {statistics.median(waits):.2f} s, "
                 f"p95 {waits[int(0.95 * (len(waits) - 1))]:.2f} s, max {waits[-1]:.2f} s"

@@ -767,12 +767,18 @@ def _messages_waiting(queue: str) -> set[tuple[int, int]] | None:
                 for pri in PRIORITY_STEPS:
                     raw += client.lrange(f"{queue}{Channel.sep}{pri}" if pri else queue, 0, -1)
                 # Delivered to a worker but not acknowledged: in flight while the delivery is recent (a
-                # live worker claims it at once); an old one belongs to a worker that died with it.
-                recent = time.time() - settings.WORKER_STALE_AFTER
-                tags = client.zrangebyscore(Channel.unacked_index_key, recent, "+inf")
-                for item in client.hmget(Channel.unacked_key, tags) if tags else []:
-                    with contextlib.suppress(ValueError, TypeError, IndexError):
-                        raw.append(json.loads(item)[0] if item else "")
+                # live worker claims it at once) or its countdown (a retry's ETA) has not long passed;
+                # an old one belongs to a worker that died with it.
+                now = time.time()
+                delivered = dict(client.zrange(Channel.unacked_index_key, 0, -1, withscores=True))
+                items = client.hmget(Channel.unacked_key, list(delivered)) if delivered else []
+                for tag, item in zip(delivered, items, strict=True):
+                    with contextlib.suppress(ValueError, TypeError, IndexError, AttributeError):
+                        message = json.loads(item)[0]
+                        eta = message.get("headers", {}).get("eta")
+                        until = max(delivered[tag], dt.datetime.fromisoformat(eta).timestamp() if eta else 0)
+                        if until > now - settings.WORKER_STALE_AFTER:
+                            raw.append(message)
             finally:
                 client.close()
         elif url.startswith("filesystem://"):
@@ -850,11 +856,15 @@ def check_run_execute(*, run_id: int, attempt: int, worker: str) -> str:
     retries the attempt); any other error ends the run `errored` with a finding."""
     from celery.exceptions import SoftTimeLimitExceeded
 
-    if not run_claim(run_id=run_id, attempt=attempt, worker=worker):
-        taken = run_take_over(run_id=run_id, attempt=attempt, worker=worker)
-        if taken is None:
-            return "skipped"
-        attempt = taken
+    try:
+        if not run_claim(run_id=run_id, attempt=attempt, worker=worker):
+            taken = run_take_over(run_id=run_id, attempt=attempt, worker=worker)
+            if taken is None:
+                return "skipped"
+            attempt = taken
+    except TRANSIENT_ERRORS as exc:  # the database went away before the claim: retry the message
+        _close_broken_connection()
+        raise TransientCheckError(attempt, exc) from exc
     with RunHeartbeat(run_id=run_id, attempt=attempt) as beat:
         try:
             return _check_run_attempt(run_id, attempt, beat)
@@ -881,14 +891,21 @@ def check_run_execute(*, run_id: int, attempt: int, worker: str) -> str:
 def _requeue_after_transient(run_id: int, attempt: int, exc: BaseException) -> None:
     """Back to queued for the retry, on a fresh connection when the old one was killed; if the
     database stays away, the run keeps `running` and the take-over or the reaper finds it."""
-    from django.db import connection
-
     for _ in range(2):
         try:
             run_requeue_transient(run_id=run_id, attempt=attempt, error=f"{type(exc).__name__}: {exc}")
             return
         except TRANSIENT_ERRORS:
-            connection.close()
+            _close_broken_connection()
+
+
+def _close_broken_connection() -> None:
+    """Drop this thread's database connection so the next query opens a fresh one (not inside a
+    transaction, which must end where it began)."""
+    from django.db import connection
+
+    if not connection.in_atomic_block:
+        connection.close()
 
 
 def _run_cancelled(run_id: int, attempt: int) -> str:

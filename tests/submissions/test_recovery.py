@@ -258,3 +258,52 @@ def test_the_reaper_reads_waiting_messages_from_the_broker(setup, settings):
     queue = services._queue_of(run)
     waiting = services._messages_waiting(queue)
     assert waiting is not None and (run.pk, 1) in waiting
+
+
+def test_a_connection_error_while_claiming_retries_the_message(setup, monkeypatch):
+    _, run, _ = setup
+
+    def unreachable(**kwargs):
+        raise OperationalError("terminating connection due to administrator command")
+
+    monkeypatch.setattr(services, "run_claim", unreachable)
+    with pytest.raises(services.TransientCheckError) as caught:
+        services.check_run_execute(run_id=run.pk, attempt=1, worker="w@x")
+    assert caught.value.attempt == 1
+    monkeypatch.undo()
+    assert services.check_run_execute(run_id=run.pk, attempt=1, worker="w@x") == State.PASSED
+
+
+def test_a_delivered_retry_waiting_for_its_countdown_counts_as_in_flight(settings):
+    """A retry's message sits, delivered, in a worker until its ETA: the reaper must not take it for
+    lost; a delivery whose worker died long ago (old delivery, no ETA) is not in flight."""
+    import json
+    import time
+    import uuid
+
+    import redis
+    from kombu.transport.redis import Channel
+
+    if not settings.CELERY_BROKER_URL.startswith("redis://"):
+        pytest.skip("needs the Redis broker (REDIS_URL)")
+    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    future = (timezone.now() + dt.timedelta(seconds=30)).isoformat()
+
+    def message(run_id: int, eta: str | None) -> str:
+        body = json.dumps([[], {"run_id": run_id, "attempt": 1}, {}])
+        envelope = {"body": body, "headers": {"task": "submissions.check_run_execute", "eta": eta}, "properties": {}}
+        return json.dumps([envelope, "", queue])
+
+    tags = {f"{queue}-retry": message(91, future), f"{queue}-dead": message(92, None)}
+    long_ago = time.time() - settings.WORKER_STALE_AFTER - 60
+    try:
+        for tag, value in tags.items():
+            client.hset(Channel.unacked_key, tag, value)
+            client.zadd(Channel.unacked_index_key, {tag: long_ago})
+        waiting = services._messages_waiting(queue)
+        assert (91, 1) in waiting and (92, 1) not in waiting
+    finally:
+        for tag in tags:
+            client.hdel(Channel.unacked_key, tag)
+            client.zrem(Channel.unacked_index_key, tag)
