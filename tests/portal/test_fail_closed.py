@@ -16,7 +16,11 @@ from tests.factories import PersonFactory, UserFactory
 from tests.submissions.factories import make_chair, open_round
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
-MODE_VARIABLES = ("PORTAL_ENV", "DEBUG", "DEMO_MODE", "SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_SETTINGS_MODULE")
+# What decides the mode, and what the test process itself sets (the browser tests allow async-unsafe).
+MODE_VARIABLES = (
+    "PORTAL_ENV", "DEBUG", "DEMO_MODE", "SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_SETTINGS_MODULE",
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
+)  # fmt: skip
 PRODUCTION_KEY = "x" * 20 + "a-long-random-production-key-" + "y" * 30
 SHOW = (
     "import django, os; os.environ['DJANGO_SETTINGS_MODULE'] = 'consortium.settings'; django.setup(); "
