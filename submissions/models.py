@@ -334,6 +334,8 @@ class UploadLimit(models.Model):
 
 # The review and publication of a round (issue 12), in their own module; imported here so that they
 # belong to this app and its migrations.
+# What the results explorer (issue 13) adds to the published record, in its own module.
+from submissions.results.models import PublishedResultDetail, PublishedScoreDetail  # noqa: E402, F401
 from submissions.review.models import (  # noqa: E402, F401
     Ballot,
     Correction,

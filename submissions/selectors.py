@@ -11,6 +11,7 @@ from django.utils import timezone
 from consortium.members.permissions import is_staff_admin, person_of
 from submissions.models import CheckRun, Finding, Submission, SubmissionVersion, Worker, WorkerPool
 from submissions.permissions import can_view_submission
+from workinggroups import schedules
 from workinggroups import selectors as rounds
 from workinggroups.models import Round
 from workinggroups.permissions import chaired_groups
@@ -118,6 +119,10 @@ def worker_overview(now: dt.datetime | None = None) -> dict:
             "version__submission__organisation", "pool"
         )
     )
+    # A worker serves a pool when it is registered to it or consumes its queue (`make run`'s one
+    # worker consumes every pool's queue).
+    serves = {w.pk: [p for p in pools if w.pool_id == p.pk or p.queue in (w.queues or [])] for w in workers}
+    live = {w.pk: w.last_heartbeat >= cutoff and not w.stopped_at for w in workers}
     hour_ago = now - dt.timedelta(hours=1)
     # Counted here, not with GROUP BY, so that the database reads only the last hour's runs (by the
     # finished_at index) rather than walking every check run in pool order.
@@ -128,14 +133,12 @@ def worker_overview(now: dt.datetime | None = None) -> dict:
                 "pool": p,
                 "queued": queued.get(p.pk, 0),
                 "done_last_hour": done_last_hour.get(p.pk, 0),
-                "live": sum(
-                    1 for w in workers if w.pool_id == p.pk and w.last_heartbeat >= cutoff and not w.stopped_at
-                ),
+                "live": sum(1 for w in workers if live[w.pk] and p in serves[w.pk]),
             }
             for p in pools
         ],
         "unpooled_queued": queued.get(None, 0),
-        "workers": [{"worker": w, "live": w.last_heartbeat >= cutoff and not w.stopped_at} for w in workers],
+        "workers": [{"worker": w, "live": live[w.pk], "serves": serves[w.pk]} for w in workers],
         "running": running,
     }
 
@@ -165,7 +168,9 @@ def attention_items(user: Any) -> list:
             items.append(
                 AttentionItem(
                     f"Upload your submission to {round.name}",
-                    f"The window closes {deadline:%d %b %Y %H:%M} UTC (with grace)." if deadline else "",
+                    f"The window closes {schedules.format_moment_with_utc(deadline, round.tz)} (with grace)."
+                    if deadline
+                    else "",
                     f"/rounds/{round.slug}/upload/",
                 )
             )
@@ -218,3 +223,14 @@ def published_results(round: Round) -> list[dict]:
         for s in scores
     ]
     return sorted(rows, key=lambda r: (r["benchmark"], r["division"], r["minutes"]))
+
+
+def results_still_checking(round: Round) -> int:
+    """How many submissions of a published round have a counting version whose checks still run
+    (their scores join the results when the checks end). 0 while the results are under embargo."""
+    if not results_published(round):
+        return 0
+    counting = SubmissionVersion.objects.filter(submission=OuterRef("submission"), in_time=True).order_by("-number")
+    return SubmissionVersion.objects.filter(
+        submission__round=round, pk=Subquery(counting.values("pk")[:1]), verdict=SubmissionVersion.Verdict.PENDING
+    ).count()

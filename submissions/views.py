@@ -17,7 +17,7 @@ from consortium.members.permissions import is_staff_admin, person_of
 from consortium.portal.pagination import paginate
 from submissions import permissions, selectors, services, storage
 from submissions.forms import FindingFilterForm, FixWindowForm, UploadForm
-from submissions.models import CheckKind, CheckRun, SubmissionVersion
+from submissions.models import CheckKind, CheckRun
 from submissions.presentation import findings_grouped
 from workinggroups import selectors as rounds
 from workinggroups.models import Round
@@ -43,9 +43,13 @@ def _errors_text(exc: ValidationError) -> str:
 
 @login_required
 def mine(request: HttpRequest) -> HttpResponse:
-    subs = selectors.submissions_visible_to(request.user).order_by("-round__created_at", "organisation__name", "pk")
+    subs = (
+        selectors.submissions_visible_to(request.user)
+        .order_by("-round__created_at", "organisation__name", "pk")
+        .prefetch_related("versions")
+    )
     page = paginate(request, subs)
-    grouped = [(r, list(items)) for r, items in groupby(page, key=lambda s: s.round)]
+    grouped = [(r, [_with_counting(s) for s in items]) for r, items in groupby(page, key=lambda s: s.round)]
     person = person_of(request.user)
     open_rounds = [
         r
@@ -56,6 +60,15 @@ def mine(request: HttpRequest) -> HttpResponse:
         and permissions.upload_refusal(request.user, r, person.organisation) is None
     ]
     return render(request, "submissions/mine.html", {"grouped": grouped, "open_rounds": open_rounds, "page": page})
+
+
+def _with_counting(submission):
+    """The submission with `latest` and `counting` versions taken from its prefetched versions (newest
+    first): the one that counts is the latest uploaded in time."""
+    versions = list(submission.versions.all())
+    submission.latest = versions[0] if versions else None
+    submission.counting = next((v for v in versions if v.in_time), None)
+    return submission
 
 
 def _upload_round(request: HttpRequest, slug: str) -> tuple[Round, object]:
@@ -270,9 +283,9 @@ def round_submissions(request: HttpRequest, slug: str) -> HttpResponse:
     round = rounds.round_for(request.user, slug)
     if round is None:
         raise Http404("No such round.")
-    page = paginate(request, selectors.round_submissions_for(request.user, round))
+    page = paginate(request, selectors.round_submissions_for(request.user, round).prefetch_related("versions"))
     for s in page:
-        s.latest_verdict_label = SubmissionVersion.Verdict(s.latest_verdict).label if s.latest_verdict else ""
+        _with_counting(s)
     return render(
         request,
         "submissions/round.html",
@@ -295,6 +308,7 @@ def round_results(request: HttpRequest, slug: str) -> HttpResponse:
             "round": round,
             "by_benchmark": by_benchmark,
             "published": selectors.results_published(round),
+            "still_checking": selectors.results_still_checking(round),
             "publication": phase.starts_at if phase else None,
         },
     )

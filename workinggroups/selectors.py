@@ -17,6 +17,7 @@ from typing import Any
 
 from django.db.models import Case, CharField, Count, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce, Lower, NullIf
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
 
@@ -461,7 +462,7 @@ def attention_items(user: Any) -> list:
                 items.append(
                     AttentionItem(
                         f"Registration for {round.name} is open",
-                        f"It closes {schedules.format_moment(closes, round.tz)}.",
+                        f"It closes {schedules.format_moment_with_utc(closes, round.tz)}.",
                         reverse("workinggroups:round_register", kwargs={"slug": round.slug}),
                     )
                 )
@@ -469,8 +470,9 @@ def attention_items(user: Any) -> list:
                 deadline = round_deadline(round)
                 items.append(
                     AttentionItem(
-                        f"{round.name}: submission deadline {schedules.format_moment(deadline, round.tz)}",
-                        f"{organisation} is registered; uploads close {round.grace_minutes} minutes later.",
+                        f"{round.name}: submission deadline {schedules.format_moment_with_utc(deadline, round.tz)}",
+                        f"{organisation} is registered; uploads close {round.grace_minutes} "
+                        f"minute{pluralize(round.grace_minutes)} later.",
                         reverse("workinggroups:round_detail", kwargs={"slug": round.slug}),
                         "warning" if deadline - now < dt.timedelta(days=7) else "info",
                     )

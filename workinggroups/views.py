@@ -793,6 +793,8 @@ def my_calendar(request: HttpRequest) -> HttpResponse:
         {
             "feed": feed,
             "feed_url": url,
+            # webcal: opens the subscription in the calendar app (Apple Calendar, Outlook, Thunderbird).
+            "webcal_url": "webcal://" + url.split("://", 1)[1],
             "groups": selectors.person_groups(person),
             "staff": is_staff_admin(request.user),
         },

@@ -369,9 +369,5 @@ def result(request: HttpRequest, result_id: str) -> HttpResponse:
     if found is None:
         raise Http404("No such published result.")
     url = request.build_absolute_uri(reverse("submissions:result", kwargs={"result_id": found.result_id}))
-    citation = (
-        f"MLCommons consortium, MLPerf {found.round.name} result {found.result_id}: {found.organisation_name}, "
-        f"{found.system_name} ({found.division}, {found.availability}), published "
-        f"{found.published_at:%d %B %Y}. {url} (package SHA-256 {found.version_sha256})."
-    )
+    citation = selectors.result_citation(found, url)
     return render(request, "submissions/review/result.html", {"result": found, "citation": citation, "url": url})
