@@ -50,9 +50,10 @@ clean:
 bench-pipeline: $(STAMP)
 	$(PY) -m submissions.bench_pipeline
 
-.PHONY: run test lint format bench bench-compliance bench-pipeline bench-explorer bench-pages bench-load seed-scale worker clean
+bench-explorer: $(STAMP)
+	$(PY) -m submissions.results.bench
 
-# Scale data and page costs (issue 15): DEMO_MODE=1 like the demo.
+# Scale data on top of the demo (issue 15): demo mode, like `make run`.
 seed-scale: $(STAMP)
 	DEMO_MODE=1 $(PY) manage.py seed_scale $(SCALE_ARGS)
 
@@ -61,3 +62,8 @@ bench-pages: $(STAMP)
 
 bench-load: $(STAMP)
 	$(PY) -m consortium.portal.bench_load $(BENCH_ARGS)
+
+# The inference checker, as a whole process on one core (docs/benchmarks.md, "Inference checker").
+.PHONY: bench-inference
+bench-inference: $(STAMP)
+	$(PY) -m submissions.compliance.inference.bench --copies 17
