@@ -53,8 +53,9 @@ bench-pipeline: $(STAMP)
 bench-explorer: $(STAMP)
 	$(PY) -m submissions.results.bench
 
+# Scale data on top of the demo (issue 15): demo mode, like `make run`.
 seed-scale: $(STAMP)
-	$(PY) manage.py seed_scale $(SCALE_ARGS)
+	DEMO_MODE=1 $(PY) manage.py seed_scale $(SCALE_ARGS)
 
 bench-pages: $(STAMP)
 	$(PY) -m consortium.portal.bench_pages $(BENCH_ARGS)

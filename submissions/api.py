@@ -70,7 +70,8 @@ api = NinjaAPI(
 # Lists that grow come in pages (issue 15): findings of one version, rounds.
 FINDINGS_PAGE_SIZE = 1000
 FINDINGS_MAX_PAGE_SIZE = 5000
-ROUNDS_PAGE_SIZE = 100
+ROUNDS_PAGE_SIZE = 25
+ROUNDS_MAX_PAGE_SIZE = 100
 
 
 # ---------------------------------------------------------------- authentication
@@ -643,11 +644,11 @@ def round_list(
     request: HttpRequest,
     response: HttpResponse,
     page: int = 1,
-    page_size: int = Query(ROUNDS_PAGE_SIZE, ge=1, le=ROUNDS_PAGE_SIZE),
+    page_size: int = Query(ROUNDS_PAGE_SIZE, ge=1, le=ROUNDS_MAX_PAGE_SIZE),
 ):
     """Published rounds for everyone (no authentication needed); unpublished ones too for the chairs
     of their group and for staff, newest first. Deadlines are ISO 8601 in UTC; uploads are accepted
-    until `deadline_with_grace`. In pages of `?page_size=` rounds (default and most 100): `?page=`
+    until `deadline_with_grace`. In pages of `?page_size=` rounds (default 25, at most 100): `?page=`
     (past the end: the last page); the `X-Total-Count` header gives the number of rounds and a
     `Link` header the next page."""
     found = Paginator(rounds.rounds_visible_to(request.auth).order_by("-created_at", "-pk"), page_size).get_page(page)

@@ -153,7 +153,7 @@ def attention_items(user: Any) -> list:
         return []
     items = []
     now = timezone.now()
-    for round in rounds.rounds_visible_to(user):
+    for round in rounds.rounds_in_phase(rounds.rounds_visible_to(user), ("submission",), now):
         if not rounds.round_submission_window_open(round, now):
             continue
         if upload_refusal(user, round, person.organisation) is not None:

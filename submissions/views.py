@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
@@ -20,6 +21,7 @@ from submissions.models import CheckKind, CheckRun
 from submissions.presentation import findings_grouped
 from workinggroups import selectors as rounds
 from workinggroups.models import Round
+from workinggroups.schedules import SUBMISSION
 
 # The places (the package, a system description, a result file) shown on one page of findings.
 FINDING_PLACES_PER_PAGE = 50
@@ -51,7 +53,7 @@ def mine(request: HttpRequest) -> HttpResponse:
     person = person_of(request.user)
     open_rounds = [
         r
-        for r in rounds.rounds_visible_to(request.user)
+        for r in rounds.rounds_in_phase(rounds.rounds_visible_to(request.user), (SUBMISSION,), timezone.now())
         if rounds.round_submission_window_open(r)
         and person
         and person.organisation

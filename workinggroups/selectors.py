@@ -244,6 +244,19 @@ def rounds_visible_to(user: Any) -> QuerySet[Round]:
     return _with_phases(qs)
 
 
+# The longest grace a round can have (grace_minutes is a PositiveSmallIntegerField).
+LONGEST_GRACE = dt.timedelta(minutes=32767)
+
+
+def rounds_in_phase(rounds: QuerySet[Round], kinds: tuple[str, ...], at: dt.datetime) -> QuerySet[Round]:
+    """The rounds whose phase of one of `kinds` may be running at `at`: a filter in the database, so
+    that a dashboard reads the few rounds open now rather than every round there ever was. The
+    exact test (with the round's own grace) stays with the callers."""
+    return rounds.filter(
+        phases__kind__in=kinds, phases__starts_at__lte=at, phases__ends_at__gt=at - LONGEST_GRACE
+    ).distinct()
+
+
 def rounds_by_deadline(user: Any) -> QuerySet[Round]:
     """The rounds the user may see, latest submission deadline first (rounds without a schedule by
     their creation), ordered by the database so that a page of them costs what a few cost."""
@@ -440,7 +453,9 @@ def attention_items(user: Any) -> list:
         registered_rounds = set(
             RoundRegistration.objects.filter(organisation=organisation).values_list("round_id", flat=True)
         )
-        for round in _with_phases(Round.objects.filter(published=True)):
+        kinds = (schedules.REGISTRATION, schedules.SUBMISSION)
+        near = rounds_in_phase(Round.objects.filter(published=True), kinds, now)
+        for round in _with_phases(near):
             registered = round.pk in registered_rounds
             if round_registration_open(round, now) and not registered:
                 closes = round_phase(round, schedules.REGISTRATION).ends_at

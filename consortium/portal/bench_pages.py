@@ -112,6 +112,7 @@ def main(argv: list[str] | None = None) -> int:
 
     scratch = Path(tempfile.mkdtemp(prefix="bench-pages-"))
     base = {**os.environ, "DEMO_MODE": "true"}
+    base.setdefault("PORTAL_ENV", "development")
     base.setdefault("DJANGO_SETTINGS_MODULE", "consortium.settings")
     base["PYTHONPATH"] = str(PROJECT) + os.pathsep + base.get("PYTHONPATH", "")
     postgres = base.get("DATABASE_URL", "").startswith("postgres")
