@@ -53,6 +53,7 @@ def public_scores(at: dt.datetime | None = None) -> QuerySet[PublishedScore]:
     return (
         PublishedScore.objects.filter(result__round__in=public_rounds(at).values("pk"))
         .select_related("result__round", "result__detail", "result__version", "detail")
+        .defer("result__detail__description", "detail__runs")  # wide JSON: only the result page reads them
         .annotate(
             derived=Case(
                 When(result__accelerator_count__gt=0, units__in=TIME_UNITS, then=_times_count),
@@ -216,6 +217,13 @@ def filtered(view: View, at: dt.datetime | None = None) -> QuerySet[PublishedSco
     descending = view.sort.startswith("-")
     order = F(column).desc(nulls_last=True) if descending else F(column).asc(nulls_last=True)
     return rows.order_by(order, "result__round__name", "result__result_id", "benchmark", "scaling")
+
+
+def page_of(rows: QuerySet[PublishedScore], keys: list[int]) -> list[PublishedScore]:
+    """The full rows of a page whose keys were found by a narrow query (a deferred join: sorting and
+    skipping carry only the sort columns and the key, however deep the page)."""
+    found = {s.pk: s for s in rows.order_by().filter(pk__in=keys)}
+    return [found[k] for k in keys if k in found]
 
 
 # ---------------------------------------------------------------- charts' data

@@ -70,13 +70,14 @@ def explorer(request: HttpRequest) -> HttpResponse:
     """/results/: every published result, filtered, searched, sorted and in pages; the table alone
     for htmx requests (the filters' form swaps it in and pushes the URL)."""
     view, options = _view(request)
-    page = paginate(request, selectors.filtered(view), per_page=selectors.PER_PAGE)
+    rows = selectors.filtered(view)
+    page = paginate(request, rows.values_list("pk", flat=True), per_page=selectors.PER_PAGE)
     context = {
         "view": view,
         "options": options,
         "filters": _filter_fields(view, options),
         "page": page,
-        "rows": [selectors.row(s, derived=view.derived) for s in page.object_list],
+        "rows": [selectors.row(s, derived=view.derived) for s in selectors.page_of(rows, list(page.object_list))],
         "columns": _sort_links(view),
         "query": view.query(),
         "derived_note": selectors.DERIVED_NOTE,
