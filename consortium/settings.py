@@ -19,15 +19,22 @@ SHARED_DIR = BASE_DIR.parent / "shared"
 
 env = environ.Env()
 
+# Fail closed: a deployment that sets nothing runs in production mode (DEBUG off, a SECRET_KEY
+# required, no demo). Development asks for itself: PORTAL_ENV=development (set by `make run`,
+# `make test`, the other Makefile targets and tests/settings.py), or DEBUG=1.
+PORTAL_ENV = env.str("PORTAL_ENV", default="production")
+if PORTAL_ENV not in ("production", "development"):
+    raise ImproperlyConfigured(f"PORTAL_ENV must be 'production' or 'development', not {PORTAL_ENV!r}.")
 DEVELOPMENT_SECRET_KEY = "dev-insecure-secret-key-do-not-use-in-production"
-DEBUG = env.bool("DEBUG", default=True)
+DEBUG = env.bool("DEBUG", default=PORTAL_ENV == "development")
 SECRET_KEY = env.str("SECRET_KEY", default=DEVELOPMENT_SECRET_KEY)
 if not DEBUG and SECRET_KEY == DEVELOPMENT_SECRET_KEY:
     raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off (production mode).")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
-# Demo mode: the seeded demo accounts may use the admin without MFA. Never on in production.
-DEMO_MODE = env.bool("DEMO_MODE", default=DEBUG)
+# Demo mode, only when set (DEMO_MODE=1; `make run` sets it): `seed_demo` may run, and the seeded
+# demo accounts (Person.is_demo) may use staff pages and chair powers without MFA.
+DEMO_MODE = env.bool("DEMO_MODE", default=False)
 SITE_NAME = env.str("SITE_NAME", default="Consortium Portal")
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
@@ -228,6 +235,11 @@ CHECK_TIME_LIMITS = {
     "scores": min(600, CHECK_HARD_TIME_LIMIT),
 }
 CHECK_MAX_ATTEMPTS = env.int("CHECK_MAX_ATTEMPTS", default=3)
+# The official checker parses untrusted logs: it runs with a scrubbed environment in its own scratch
+# directory, under these limits (CPU seconds, address space, size of any file it writes).
+OFFICIAL_CHECKER_CPU_SECONDS = env.int("OFFICIAL_CHECKER_CPU_SECONDS", default=CHECK_HARD_TIME_LIMIT)
+OFFICIAL_CHECKER_MEMORY_BYTES = env.int("OFFICIAL_CHECKER_MEMORY_BYTES", default=4 * 1024**3)
+OFFICIAL_CHECKER_FILE_BYTES = env.int("OFFICIAL_CHECKER_FILE_BYTES", default=256 * 1024**2)
 # A queued check whose message has not been picked up for this long is announced again.
 CHECK_REQUEUE_AFTER = env.int("CHECK_REQUEUE_AFTER", default=600)
 SUBMISSION_MAX_ARCHIVE_BYTES = env.int("SUBMISSION_MAX_ARCHIVE_BYTES", default=4 * 1024**3)
@@ -266,6 +278,8 @@ CHECK_REAPER_INTERVAL = env.float("CHECK_REAPER_INTERVAL", default=30.0)
 CELERY_BEAT_SCHEDULE["submissions-reap-lost-checks"] = {
     **CELERY_BEAT_SCHEDULE["submissions-reap-lost-checks"],
     "schedule": CHECK_REAPER_INTERVAL,
+    # A tick not run by the next one is dropped: reaper runs never pile up behind busy workers.
+    "options": {"expires": CHECK_REAPER_INTERVAL},
 }
 # Workers write a heartbeat this often; one older than WORKER_STALE_AFTER counts as gone.
 WORKER_HEARTBEAT_INTERVAL = env.int("WORKER_HEARTBEAT_INTERVAL", default=15)

@@ -172,3 +172,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
     list_display = ("user", "name", "prefix", "created_at", "last_used_at", "revoked_at")
     search_fields = ("user__email", "name", "prefix")
     readonly_fields = ("user", "name", "prefix", "token_hash", "created_at", "last_used_at")
+
+
+# The review and the published record (read-only here: changes go through the review services).
+from submissions.review import admin as _review_admin  # noqa: E402, F401

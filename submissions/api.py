@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 from typing import Any, Literal
 
 from django.contrib.auth.models import AnonymousUser
@@ -29,6 +30,7 @@ from django.urls import reverse
 from ninja import NinjaAPI, Query, Schema, Status
 from ninja.errors import AuthenticationError
 from ninja.errors import ValidationError as InputError
+from ninja.operation import PathView
 from ninja.security import HttpBearer, SessionAuth
 from pydantic import ConfigDict
 
@@ -106,6 +108,19 @@ PUBLIC_AUTH = [bearer, session, anonymous]
 
 def _error(request: HttpRequest, status: int, detail: str, errors: dict[str, str] | None = None) -> HttpResponse:
     return api.create_response(request, {"detail": detail, "errors": errors or {}}, status=status)
+
+
+def _method_not_allowed(self: PathView) -> HttpResponse:
+    """A method the path does not take: 405 with an Allow header, in the API's one error shape
+    (django-ninja answers plain text otherwise)."""
+    allowed = sorted({method for op in self.operations for method in op.methods})
+    body = {"detail": f"Method not allowed here; use {', '.join(allowed)}.", "errors": {}}
+    response = HttpResponse(json.dumps(body), status=405, content_type="application/json; charset=utf-8")
+    response["Allow"] = ", ".join(allowed)
+    return response
+
+
+PathView._not_allowed = _method_not_allowed  # type: ignore[method-assign]
 
 
 @api.exception_handler(AuthenticationError)
@@ -640,3 +655,12 @@ def round_list(
     if found.has_next():
         response["Link"] = f'<{request.path}?page={found.next_page_number()}&page_size={page_size}>; rel="next"'
     return [_round_body(request, r) for r in found]
+
+
+# ---------------------------------------------------------------- anything else under /api/
+
+
+def not_found(request: HttpRequest, rest: str = "") -> HttpResponse:
+    """Routed after the API's own URLs (consortium/urls.py): a path the API does not have is a 404 in
+    the API's error shape, not the site's HTML page."""
+    return _error(request, 404, f"No such API endpoint: {request.path}. The endpoints are listed at /api/docs.")

@@ -5,6 +5,8 @@ submissions of the organisations whose results_folder matches, to rounds Trainin
 checks are queued and run as soon as a worker is up (`make run` starts one). Both rounds' publication
 moments are past, so the beat publishes each round's record once its checks are done
 (`submissions.review.services.rounds_publish_due`), and the results explorer shows both.
+The real MLPerf Inference v5.1 submitter folders (closed and open) go the same way to round
+Inference v5.1 (ruleset 5.1, the inference checker).
 """
 
 import datetime as dt
@@ -20,6 +22,7 @@ from submissions import services
 from submissions.models import CheckKind, Submission, WorkerPool
 
 DEMO_ROUND = "training-v5-1"
+INFERENCE_ROUND = "inference-v5-1"
 # Submitter folders whose name changed between rounds (v5.0 "QCT" is v5.1's "Quanta_Cloud_Technology")
 FOLDER_ALIASES = {"QCT": "Quanta_Cloud_Technology"}
 # round slug, folder in ../shared/mlperf, label
@@ -59,6 +62,7 @@ def seed_submissions(*, today: dt.date, log=print) -> None:
     seed_pools()
     for slug, folder, label in DEMO_ROUNDS:
         seed_round_packages(slug=slug, source=shared_results_dir(folder), label=label, log=log)
+    _seed_inference(log)
     _published_details()
 
 
@@ -96,3 +100,30 @@ def _published_details() -> None:
 
     for publication in Publication.objects.select_related("round"):
         published_details_record(round=publication.round)
+
+
+def _seed_inference(log) -> None:
+    from workinggroups.models import Round
+
+    round_ = Round.objects.filter(slug=INFERENCE_ROUND).first()
+    source = shared_results_dir("inference_results_v5.1")
+    if round_ is None or not source.is_dir():
+        log("  no real inference submissions: round Inference v5.1 or ../shared/mlperf is missing")
+        return
+    added = 0
+    for division in ("closed", "open"):
+        for folder in sorted(p for p in (source / division).iterdir() if p.is_dir()):
+            organisation = Organisation.objects.filter(results_folder=folder.name).first()
+            if (
+                organisation is None
+                or Submission.objects.filter(round=round_, organisation=organisation, division=division).exists()
+            ):
+                continue
+            with transaction.atomic():
+                services.submission_upload(
+                    round=round_, organisation=organisation, division=division, category="available",
+                    archive=_tar_gz(folder), original_name=f"{folder.name}.tar.gz", actor=None, source="seed",
+                    enforce_rules=False,
+                )  # fmt: skip
+            added += 1
+    log(f"  {added} real MLPerf Inference v5.1 submitter folders queued for checking")

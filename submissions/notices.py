@@ -71,6 +71,11 @@ def submission_mail(*, key: str, submission: Submission, recipients: list[str], 
     )
 
 
+def version_notice_key(version_id: int, kind: str) -> str:
+    """The outbox key of a notice about a version (kinds: checks_finished, official_verifier)."""
+    return f"submissions.version:{version_id}:{kind}"
+
+
 def _problem(version: SubmissionVersion) -> str:
     """Why the chairs should hear of the version, or "" when they need not."""
     if version.disagreement:
@@ -95,7 +100,7 @@ def version_notify(*, version_id: int) -> int:
     queued = 0
     if version.uploaded_by:
         queued += submission_mail(
-            key=f"submissions.version:{version.pk}:checks_finished",
+            key=version_notice_key(version.pk, "checks_finished"),
             submission=submission,
             recipients=[version.uploaded_by.email],
             subject=f"Checks finished: {subject_base} {version.get_verdict_display().lower()}",
@@ -110,7 +115,7 @@ def version_notify(*, version_id: int) -> int:
             if not can_view_submission(chair.person.user, submission, at=at):
                 continue  # the digest after the deadline carries it
             queued += submission_mail(
-                key=f"submissions.version:{version.pk}:official_verifier",
+                key=version_notice_key(version.pk, "official_verifier"),
                 submission=submission,
                 recipients=[chair.person.user.email],
                 subject=f"Official verifier {why}: {subject_base}",

@@ -20,6 +20,7 @@ import platform
 import secrets
 import shutil
 import threading
+import time
 from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
@@ -66,8 +67,9 @@ from workinggroups.models import Round
 
 logger = logging.getLogger(__name__)
 State = CheckRun.State
-# The compliance checks that follow a successful unpack, for a suite with a ruleset.
-RULESET_CHECKS = [CheckKind.SYSTEMS, CheckKind.RESULTS, CheckKind.PACKAGE, CheckKind.OFFICIAL]
+# For a suite with a ruleset, the checks that follow the result files check (which computes the
+# engine's report): the slices of that report, and the official verifier.
+AFTER_ENGINE_REPORT = [CheckKind.SYSTEMS, CheckKind.PACKAGE, CheckKind.SCORES, CheckKind.OFFICIAL]
 
 
 class CheckCancelled(Exception):
@@ -375,7 +377,10 @@ def _announce(run: CheckRun) -> None:
             queue=queue,
             time_limit=hard,
             soft_time_limit=max(hard - 30, 1),
-            retry=False,
+            # A dropped connection is re-made at once; a broker that stays away costs a few seconds
+            # and the reaper announces the run again later (robust: the commit stands either way).
+            retry=True,
+            retry_policy={"max_retries": 3, "interval_start": 0.2, "interval_step": 0.5, "interval_max": 1},
         ),
         robust=True,
     )
@@ -718,7 +723,8 @@ def run_gave_up_notify(*, run_id: int) -> None:
     subject = f"Check could not be run: {version.submission} v{version.number} · {run.get_kind_display()}"
     link = site_link("submissions:detail", pk=version.submission_id)
     body = f"{run.message}\n\nA chair or staff can re-run the check.\n\n{link}\n"
-    staff = get_user_model().objects.filter(is_staff=True, is_active=True).exclude(email="")
+    # Staff admins (superusers); dataset admins are staff too but may not see unpublished results.
+    staff = get_user_model().objects.filter(is_superuser=True, is_active=True).exclude(email="")
     recipients = {u.email for u in staff}
     if version.uploaded_by and version.uploaded_by.email:
         recipients.add(version.uploaded_by.email)
@@ -731,10 +737,10 @@ def run_gave_up_notify(*, run_id: int) -> None:
     )
 
 
-def _message_run(raw: bytes | str) -> tuple[int, int] | None:
+def _message_run(raw: Any) -> tuple[int, int] | None:
     """(run_id, attempt) of a check_run_execute message as the broker stores it, else None."""
     try:
-        envelope = json.loads(raw)
+        envelope = raw if isinstance(raw, dict) else json.loads(raw)
         if envelope.get("headers", {}).get("task") != "submissions.check_run_execute":
             return None
         body = envelope["body"]
@@ -750,7 +756,7 @@ def _messages_waiting(queue: str) -> set[tuple[int, int]] | None:
     """The (run_id, attempt) of every check message waiting in a broker queue, read from the broker
     itself (Redis lists, or the embedded broker's folder); None when the broker cannot be read."""
     url = settings.CELERY_BROKER_URL
-    raw: list[bytes | str] = []
+    raw: list[Any] = []
     try:
         if url.startswith(("redis://", "rediss://")):
             import redis
@@ -760,6 +766,13 @@ def _messages_waiting(queue: str) -> set[tuple[int, int]] | None:
             try:
                 for pri in PRIORITY_STEPS:
                     raw += client.lrange(f"{queue}{Channel.sep}{pri}" if pri else queue, 0, -1)
+                # Delivered to a worker but not acknowledged: in flight while the delivery is recent (a
+                # live worker claims it at once); an old one belongs to a worker that died with it.
+                recent = time.time() - settings.WORKER_STALE_AFTER
+                tags = client.zrangebyscore(Channel.unacked_index_key, recent, "+inf")
+                for item in client.hmget(Channel.unacked_key, tags) if tags else []:
+                    with contextlib.suppress(ValueError, TypeError, IndexError):
+                        raw.append(json.loads(item)[0] if item else "")
             finally:
                 client.close()
         elif url.startswith("filesystem://"):
@@ -853,8 +866,7 @@ def check_run_execute(*, run_id: int, attempt: int, worker: str) -> str:
             return State.ERRORED
         except TRANSIENT_ERRORS as exc:
             logger.warning("check run %s attempt %s: transient error: %s", run_id, attempt, exc)
-            with contextlib.suppress(*TRANSIENT_ERRORS):  # if the database is still away, the reaper finds it
-                run_requeue_transient(run_id=run_id, attempt=attempt, error=f"{type(exc).__name__}: {exc}")
+            _requeue_after_transient(run_id, attempt, exc)
             raise TransientCheckError(attempt, exc) from exc
         except Exception as exc:
             logger.exception("check run %s attempt %s failed unexpectedly", run_id, attempt)
@@ -864,6 +876,19 @@ def check_run_execute(*, run_id: int, attempt: int, worker: str) -> str:
             except TRANSIENT_ERRORS as again:
                 raise TransientCheckError(attempt, again) from again
             return State.ERRORED
+
+
+def _requeue_after_transient(run_id: int, attempt: int, exc: BaseException) -> None:
+    """Back to queued for the retry, on a fresh connection when the old one was killed; if the
+    database stays away, the run keeps `running` and the take-over or the reaper finds it."""
+    from django.db import connection
+
+    for _ in range(2):
+        try:
+            run_requeue_transient(run_id=run_id, attempt=attempt, error=f"{type(exc).__name__}: {exc}")
+            return
+        except TRANSIENT_ERRORS:
+            connection.close()
 
 
 def _run_cancelled(run_id: int, attempt: int) -> str:
@@ -947,6 +972,34 @@ def _folder_warnings(version: SubmissionVersion, root: Path, target: Path) -> li
              "message": message}]  # fmt: skip
 
 
+def _engine_report_path(version: SubmissionVersion) -> Path:
+    return version_folder(version) / "engine-report.json"
+
+
+def version_engine_report(
+    version: SubmissionVersion, root: Path, usage: str, ruleset: str,
+    progress: Callable[[int, int], None] | None = None, *, fresh: bool = False,
+) -> dict:  # fmt: skip
+    """The compliance engine's report on the version, computed once (by the result files check, with
+    progress) and kept beside the unpacked package; the other engine checks slice it. A report of
+    another engine or rules version, or none (another machine, a re-run), is computed again."""
+    from submissions.compliance.api import engine_id, rules_id
+
+    path = _engine_report_path(version)
+    stamp = {"engine": engine_id(), "rules": rules_id(), "usage": usage, "ruleset": ruleset}
+    if not fresh:
+        with contextlib.suppress(FileNotFoundError, ValueError, KeyError):
+            kept = json.loads(path.read_text(encoding="utf-8"))
+            if kept["stamp"] == stamp:
+                return kept["report"]
+    report = checks.engine_report(root, usage, ruleset, progress)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
+    tmp.write_text(json.dumps({"stamp": stamp, "report": report}), encoding="utf-8")
+    os.replace(tmp, path)  # atomic: a reader sees the whole report or none
+    return report
+
+
 def _execute_kind(
     kind: str,
     version: SubmissionVersion,
@@ -956,19 +1009,29 @@ def _execute_kind(
     progress: Callable[[int, int], None],
     tick: Callable[[], None],
 ) -> checks.CheckOutcome:
-    if kind == CheckKind.SYSTEMS:
-        return checks.systems_check(root, usage, ruleset)
+    if usage == "inference" and ruleset:  # the inference checker, for the division uploaded
+        return checks.inference_check(kind, root, ruleset, version.submission.division)
+    if kind == CheckKind.SYSTEMS and (usage is None or ruleset is None):
+        return checks.systems_check(root, None, None)
     if usage is None or ruleset is None:
         return checks.CheckOutcome("errored", message="This round has no ruleset for this check.")
-    if kind == CheckKind.RESULTS:
-        return checks.results_check(root, usage, ruleset, progress)
-    if kind == CheckKind.PACKAGE:
-        return checks.package_rules_check(root, usage, ruleset)
-    if kind == CheckKind.SCORES:
-        return checks.scores_check(root, usage, ruleset)
     if kind == CheckKind.OFFICIAL:
-        limit = settings.CHECK_TIME_LIMITS[CheckKind.OFFICIAL] - 60
-        return checks.official_check(root, usage, ruleset, timeout=max(limit, 10), tick=tick)
+        limit = max(settings.CHECK_TIME_LIMITS[CheckKind.OFFICIAL] - 60, 10)
+        limits = checks.SandboxLimits(
+            cpu_seconds=min(settings.OFFICIAL_CHECKER_CPU_SECONDS, limit),
+            memory_bytes=settings.OFFICIAL_CHECKER_MEMORY_BYTES,
+            file_bytes=settings.OFFICIAL_CHECKER_FILE_BYTES,
+        )
+        return checks.official_check(root, usage, ruleset, timeout=limit, tick=tick, limits=limits)
+    if kind == CheckKind.RESULTS:  # computes the version's engine report (fresh: a re-run checks again)
+        return checks.results_check(version_engine_report(version, root, usage, ruleset, progress, fresh=True))
+    report = version_engine_report(version, root, usage, ruleset)
+    if kind == CheckKind.SYSTEMS:
+        return checks.systems_check(root, usage, ruleset, report)
+    if kind == CheckKind.PACKAGE:
+        return checks.package_rules_check(report)
+    if kind == CheckKind.SCORES:
+        return checks.scores_check(report)
     return checks.CheckOutcome("errored", message=f"Unknown check kind {kind!r}.")
 
 
@@ -977,22 +1040,26 @@ def _execute_kind(
 
 def version_advance(*, version: SubmissionVersion) -> None:
     """Queues the checks whose prerequisites are done, and settles the verdict when all are final.
-    Idempotent: each kind is created once per version."""
+    Idempotent: each kind is created once per version.
+
+    Order, for a round with a ruleset: unpack → result files (computes the engine's report on the
+    whole package, once) → system descriptions, package rules and scores (slices of that report, so
+    the engine's verdict and all its findings follow within seconds) and the official verifier (the
+    second opinion, binding, slower). Without a ruleset: unpack → the generic system descriptions."""
     version = SubmissionVersion.objects.select_related("submission__round").get(pk=version.pk)
     runs = {r.kind: r for r in version.check_runs.all()}
     unpack = runs.get(CheckKind.UNPACK)
     _, ruleset = _round_rules(version)
     if unpack is not None and unpack.state == State.PASSED:
-        for kind in RULESET_CHECKS if ruleset else [CheckKind.SYSTEMS]:
+        results = runs.get(CheckKind.RESULTS)
+        due = [CheckKind.RESULTS] if ruleset else [CheckKind.SYSTEMS]
+        if ruleset and results is not None and results.is_final:
+            due += AFTER_ENGINE_REPORT
+        for kind in due:
             if kind not in runs:
                 created = run_create(version=version, kind=kind)
                 if created:
                     runs[kind] = created
-        results, package = runs.get(CheckKind.RESULTS), runs.get(CheckKind.PACKAGE)
-        if ruleset and results and package and results.is_final and package.is_final and CheckKind.SCORES not in runs:
-            created = run_create(version=version, kind=CheckKind.SCORES)
-            if created:
-                runs[CheckKind.SCORES] = created
     if runs and all(r.is_final for r in runs.values()) and not _more_to_come(runs, unpack, ruleset):
         _settle(version, runs, ruleset)
 
@@ -1000,7 +1067,7 @@ def version_advance(*, version: SubmissionVersion) -> None:
 def _more_to_come(runs: dict, unpack: CheckRun | None, ruleset: str | None) -> bool:
     if unpack is None or unpack.state != State.PASSED:
         return False
-    expected = {CheckKind.UNPACK, *([*RULESET_CHECKS, CheckKind.SCORES] if ruleset else [CheckKind.SYSTEMS])}
+    expected = {CheckKind.UNPACK, *([CheckKind.RESULTS, *AFTER_ENGINE_REPORT] if ruleset else [CheckKind.SYSTEMS])}
     return not expected <= set(runs)
 
 

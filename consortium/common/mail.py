@@ -150,10 +150,16 @@ def _gate_allows(message: OutgoingMail) -> bool | None:
         return None
 
 
+# A held message is asked again this often (each flush asks the ones due, oldest first).
+HOLD_RECHECK = dt.timedelta(minutes=5)
+
+
 def _hold_or_withhold(message: OutgoingMail, allowed: bool | None, now: dt.datetime, from_state: str) -> str:
     expired = message.created_at < now - dt.timedelta(days=settings.OUTBOX_HOLD_DAYS)
     state = State.WITHHELD if allowed is None or expired else State.HELD
-    OutgoingMail.objects.filter(pk=message.pk, state=from_state).update(state=state, claimed_at=None)
+    OutgoingMail.objects.filter(pk=message.pk, state=from_state).update(
+        state=state, claimed_at=None, due_at=now + HOLD_RECHECK
+    )
     return state
 
 
@@ -214,11 +220,12 @@ def outbox_flush(*, now: dt.datetime | None = None, limit: int = 500, budget_sec
         "failed": 0,
         "retry": 0,
     }
-    for message in OutgoingMail.objects.filter(state=State.HELD).order_by("pk")[:limit]:
+    held = OutgoingMail.objects.filter(state=State.HELD, due_at__lte=now).order_by("due_at", "pk")
+    for message in held[:limit]:
         allowed = _gate_allows(message)
         if allowed:
             result["released"] += OutgoingMail.objects.filter(pk=message.pk, state=State.HELD).update(
-                state=State.PENDING, due_at=now
+                state=State.PENDING, due_at=timezone.now()
             )
         elif _hold_or_withhold(message, allowed, now, State.HELD) == State.WITHHELD:
             result["withheld"] += 1

@@ -38,8 +38,9 @@ from consortium.members.models import (
     Person,
     User,
 )
+from submissions import compliance
 from submissions.models import CheckAttempt, CheckKind, CheckRun, Finding, Score, Submission, SubmissionVersion
-from workinggroups import rulesets, schedules
+from workinggroups import schedules
 from workinggroups.models import GroupMembership, JoinRequest, Round, RoundPhase, RoundRegistration, WorkingGroup
 
 BATCH = 2000
@@ -303,7 +304,7 @@ class _Seeder:
             key = (group_slug, deadline.year)
             per_year[key] = per_year.get(key, 0) + 1
             label = f"{deadline.year}.{per_year[key]}"
-            shipped = rulesets.available_rulesets(suite) if suite in rulesets.CHECKED_SUITES else []
+            shipped = compliance.available_rulesets(suite) if suite in compliance.usages() else []
             ruleset = shipped[min(len(shipped) - 1, i * len(shipped) // n)] if shipped else ""
             plans.append(
                 {
@@ -330,7 +331,7 @@ class _Seeder:
             tz = schedules.DEFAULT_TIME_ZONE
             phases = schedules.mlperf_schedule(p["deadline"], tz)
             published_at = phases[-1].starts_at
-            benchmarks = rulesets.allowed_benchmarks(p["suite"], p["ruleset"]) if p["ruleset"] else ["resnet", "bert"]
+            benchmarks = compliance.allowed_benchmarks(p["suite"], p["ruleset"]) if p["ruleset"] else ["resnet", "bert"]
             round = Round(
                 group=groups[p["group_slug"]],
                 name=p["name"],

@@ -47,6 +47,12 @@ _SAMPLES_BENCHMARKS = frozenset(
 )
 
 
+def rcp_reads(s: str) -> bool:
+    """Whether :class:`RcpReader` looks at a line with this raw text (it tests for these words,
+    ``eval_`` standing for ``eval_error`` and ``eval_accuracy``): the engine feeds it no other."""
+    return "run_stop" in s or "eval_" in s or "global_batch_size" in s or "submission_benchmark" in s
+
+
 class RcpCrash(Exception):
     """Where the official RCP code would raise."""
 

@@ -223,7 +223,9 @@ def objection_respond(
 ) -> ObjectionResponse:
     at = at or timezone.now()
     objection = (
-        Objection.objects.select_for_update().select_related("submission__organisation", "round").get(pk=objection.pk)
+        Objection.objects.select_for_update(of=("self",))
+        .select_related("submission__organisation", "round")
+        .get(pk=objection.pk)
     )
     organisation = permissions.organisation_of(actor)
     parties = {objection.submission.organisation_id, objection.filed_by_organisation_id}
@@ -327,7 +329,11 @@ def objection_decide(
     """The committee's decision (by consensus, or the winner of `vote`), and what follows from it:
     a fix window until the end of revision, a withdrawal, or a move to open or preview."""
     at = at or timezone.now()
-    objection = Objection.objects.select_for_update().select_related("submission__round__group").get(pk=objection.pk)
+    objection = (
+        Objection.objects.select_for_update(of=("self",))
+        .select_related("submission__round__group")
+        .get(pk=objection.pk)
+    )
     submission = objection.submission
     round = objection.round
     if vote is None and not permissions.is_review_chair(actor, round):
@@ -555,7 +561,7 @@ def ballot_cast(
 ) -> Ballot:
     """One open ballot per submitting organisation, while the vote is open; never changed."""
     at = at or timezone.now()
-    vote = Vote.objects.select_for_update().select_related("round__group").get(pk=vote.pk)
+    vote = Vote.objects.select_for_update(of=("self",)).select_related("round__group").get(pk=vote.pk)
     organisation = permissions.submitting_organisation_of(actor, vote.round)
     if organisation is None:
         raise PermissionDenied("Only submitters and primary contacts of organisations that submitted vote.")
@@ -605,7 +611,7 @@ def vote_count(vote: Vote) -> tally.Tally:
 def vote_close(*, actor: Any, vote: Vote, at: dt.datetime | None = None) -> Vote:
     """Count and record the winner; a vote on an objection decides it with the winner's outcome."""
     at = at or timezone.now()
-    vote = Vote.objects.select_for_update().select_related("round__group", "objection").get(pk=vote.pk)
+    vote = Vote.objects.select_for_update(of=("self",)).select_related("round__group", "objection").get(pk=vote.pk)
     if not permissions.is_review_chair(actor, vote.round):
         raise PermissionDenied("Only the round's chairs and staff close votes.")
     if vote.state == Vote.State.CLOSED:
@@ -641,7 +647,9 @@ def submission_withdraw(
     chair) withdraws a submission: it is not published. Nothing is deleted."""
     at = at or timezone.now()
     submission = (
-        Submission.objects.select_for_update().select_related("round__group", "organisation").get(pk=submission.pk)
+        Submission.objects.select_for_update(of=("self",))
+        .select_related("round__group", "organisation")
+        .get(pk=submission.pk)
     )
     if not can_view_submission(actor, submission, at):
         raise PermissionDenied("No such submission (or you may not see it).")

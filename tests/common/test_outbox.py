@@ -150,9 +150,12 @@ def test_gate_holds_until_the_recipient_may_know_and_withholds_when_never(settin
         "held": State.HELD,
         "gone": State.WITHHELD,
     }
-    assert outbox.outbox_flush()["released"] == 0 and mail.outbox == []
+    later = timezone.now() + outbox.HOLD_RECHECK
+    assert outbox.outbox_flush()["released"] == 0  # not asked again before HOLD_RECHECK
+    assert outbox.outbox_flush(now=later)["released"] == 0 and mail.outbox == []
     allowed["a@example.test"] = True
-    assert outbox.outbox_flush()["released"] == 1
+    assert outbox.outbox_flush(now=later)["released"] == 0  # asked at `later` already: next in 5 min
+    assert outbox.outbox_flush(now=later + outbox.HOLD_RECHECK)["released"] == 1
     assert [m.subject for m in mail.outbox] == [f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}Hello"]
     allowed["a@example.test"] = False
     _queue(key="old", gate="test_gate", gate_ref="1")
@@ -160,7 +163,7 @@ def test_gate_holds_until_the_recipient_may_know_and_withholds_when_never(settin
     OutgoingMail.objects.filter(key__startswith="old").update(
         created_at=timezone.now() - dt.timedelta(days=settings.OUTBOX_HOLD_DAYS + 1)
     )
-    assert outbox.outbox_flush()["withheld"] == 1
+    assert outbox.outbox_flush(now=timezone.now() + outbox.HOLD_RECHECK)["withheld"] == 1
     assert len(mail.outbox) == 1
 
 

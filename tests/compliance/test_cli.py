@@ -50,7 +50,7 @@ def test_exit_status_is_1_when_anything_fails(capsys: pytest.CaptureFixture[str]
     ("args", "message"),
     [
         (["--ruleset", "9.9.9", "x.txt"], "unknown ruleset '9.9.9'"),
-        (["--ruleset", "5.1.0", "--usage", "inference", "x.txt"], "unknown usage 'inference'"),
+        (["--ruleset", "5.1.0", "--usage", "automotive", "x.txt"], "unknown usage 'automotive'"),
         (["--ruleset", "5.1.0", "/no/such/file.txt"], "no such file or folder"),
         (["x.txt"], "required"),
         (["--ruleset", "5.1.0", "--format", "xml", "x.txt"], "invalid choice"),

@@ -15,6 +15,7 @@ from consortium.common.models import OutgoingMail
 from submissions import notices, services
 from submissions.models import Submission, SubmissionVersion
 from submissions.permissions import can_view_submission
+from tests.factories import MembershipFactory, OrganisationFactory
 from tests.submissions.factories import make_chair, open_round, register, submitter_of
 from workinggroups.models import RoundPhase
 
@@ -27,16 +28,20 @@ PHASES = {
     "after_deadline": {"deadline_in": dt.timedelta(days=-2), "publication_in": dt.timedelta(days=26)},
     "published": {"deadline_in": dt.timedelta(days=-40), "publication_in": dt.timedelta(days=-1)},
 }
-ROLES = ["anonymous", "member", "submitter", "other_submitter", "primary", "chair", "dataset_admin", "staff"]
+ROLES = [
+    "anonymous", "member", "submitter", "other_submitter", "peer_submitter", "primary", "chair", "dataset_admin",
+    "staff",
+]  # fmt: skip
 SUBMITTING_ORG = {"member", "submitter", "primary"}
 
 
 def _expected(role: str, phase: str) -> bool:
     """The rule, written out: the submitting organisation and staff always; the chairs of the round's
-    group once the deadline and its grace period have passed; everyone once results are published."""
+    group and (peer review) every organisation that submitted to the round, once the deadline and its
+    grace period have passed; everyone once results are published."""
     if role in SUBMITTING_ORG or role == "staff" or phase == "published":
         return True
-    return role == "chair" and phase == "after_deadline"
+    return role in ("chair", "peer_submitter") and phase == "after_deadline"
 
 
 @pytest.fixture(autouse=True)
@@ -46,10 +51,26 @@ def media(tmp_path, settings):
 
 @pytest.fixture
 def other_submitter(roles):
+    """A submitter of another organisation that did not submit to the round."""
     return submitter_of(roles.other_org, "submitter@globex.test")
 
 
-def _user(roles, other_submitter, role: str):
+def _peer(roles, submission: Submission):
+    """A submitter of a third organisation that submitted to the same round (a peer reviewer)."""
+    peer = MembershipFactory(organisation=OrganisationFactory(name="Initech", slug="initech")).organisation
+    user = submitter_of(peer, "submitter@initech.test")
+    register(submission.round, peer)
+    services.submission_upload(
+        round=submission.round, organisation=peer, division="closed", category="available",
+        archive=io.BytesIO(b"\x1f\x8b not really"), original_name="p.tar.gz", actor=user, source="web",
+        enforce_rules=False,
+    )  # fmt: skip
+    return user
+
+
+def _user(roles, other_submitter, role: str, submission: Submission):
+    if role == "peer_submitter":
+        return _peer(roles, submission)
     return other_submitter if role == "other_submitter" else roles.user(role)
 
 
@@ -102,7 +123,7 @@ def _shift(submission: Submission, delta: dt.timedelta) -> None:
 @pytest.mark.parametrize("role", ROLES)
 def test_pages_api_and_mail_give_the_predicates_answer(roles, other_submitter, role, phase):
     submission = _submission(roles, **PHASES[phase])
-    user = _user(roles, other_submitter, role)
+    user = _user(roles, other_submitter, role, submission)
     may_know = can_view_submission(user or AnonymousUser(), submission)
     assert may_know == _expected(role, phase)
     client = _client(roles, user)
@@ -177,7 +198,7 @@ def test_mail_held_for_someone_who_may_not_know_goes_once_they_may(roles, other_
     outbox.outbox_flush()
     assert mail.outbox == [] and OutgoingMail.objects.get().state == State.HELD
     _shift(submission, dt.timedelta(days=27))  # publication
-    assert outbox.outbox_flush()["released"] == 1
+    assert outbox.outbox_flush(now=timezone.now() + outbox.HOLD_RECHECK)["released"] == 1
     outbox.outbox_flush()
     assert [m.to for m in mail.outbox] == [[other_submitter.email]]
 

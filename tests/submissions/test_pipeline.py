@@ -296,6 +296,8 @@ def test_cancelling_a_running_official_verifier_stops_it(mlperf_dir, round_, org
     version = _upload(round_, org, submitter, tar_gz_of(copy))
     unpack = version.check_runs.get()
     services.check_run_execute(run_id=unpack.pk, attempt=1, worker="w")
+    results = version.check_runs.get(kind=CheckKind.RESULTS)  # the engine first, the official verifier after
+    services.check_run_execute(run_id=results.pk, attempt=1, worker="w")
     official = version.check_runs.get(kind=CheckKind.OFFICIAL)
     assert services.run_claim(run_id=official.pk, attempt=1, worker="w")
     services.run_cancel(run=official, actor=submitter)  # running: the worker is asked to stop
@@ -305,6 +307,36 @@ def test_cancelling_a_running_official_verifier_stops_it(mlperf_dir, round_, org
             CheckKind.OFFICIAL, version, root, "training", "5.1.0", lambda d, t: None,
             lambda: services.run_heartbeat(run_id=official.pk, attempt=1),
         )  # fmt: skip
+
+
+def test_engine_report_is_computed_once_and_sliced_and_the_official_verifier_follows(
+    round_, org, submitter, tmp_path, monkeypatch
+):
+    from submissions import checks
+
+    version = _upload(round_, org, submitter, _bad_package(tmp_path))
+    services.check_run_execute(run_id=version.check_runs.get().pk, attempt=1, worker="w")
+    assert set(version.check_runs.values_list("kind", flat=True)) == {CheckKind.UNPACK, CheckKind.RESULTS}
+    computed = []
+    real_report = checks.engine_report
+
+    def counting(*args, **kwargs):
+        computed.append(args[0])
+        return real_report(*args, **kwargs)
+
+    monkeypatch.setattr(checks, "engine_report", counting)
+    services.check_run_execute(run_id=version.check_runs.get(kind=CheckKind.RESULTS).pk, attempt=1, worker="w")
+    kinds = set(version.check_runs.values_list("kind", flat=True))
+    assert kinds == set(CheckKind.values), "the slices and the official verifier follow the engine report"
+    for kind in (CheckKind.SYSTEMS, CheckKind.PACKAGE, CheckKind.SCORES):
+        run = version.check_runs.get(kind=kind)
+        services.check_run_execute(run_id=run.pk, attempt=1, worker="w")
+    assert len(computed) == 1, "one engine report per version"
+    version.refresh_from_db()
+    assert version.engine_verdict == "fail" and version.verdict == SubmissionVersion.Verdict.PENDING
+    assert Finding.objects.filter(
+        run__version=version, run__kind=CheckKind.RESULTS, path__endswith="result_0.txt"
+    ).exists()
 
 
 def test_strong_and_weak_scaling_scores_of_one_benchmark_are_both_kept(round_, org, submitter, tmp_path):

@@ -67,7 +67,8 @@ def test_give_up_after_max_attempts_errors_with_a_finding_and_tells_uploader_and
 ):
     settings.CHECK_MAX_ATTEMPTS = 1
     version, run, user = setup
-    UserFactory(email="ops@test.example", is_staff=True)
+    UserFactory(email="ops@test.example", is_staff=True, is_superuser=True)
+    UserFactory(email="datasets@test.example", is_staff=True)  # staff, but not a staff admin: not told
     services.run_claim(run_id=run.pk, attempt=1, worker="w@x")
     _age_heartbeat(run)
     with django_capture_on_commit_callbacks(execute=True):

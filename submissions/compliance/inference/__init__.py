@@ -7,8 +7,9 @@ Pure Python (no Django). The rules of each round are data: ``rulesets/<version>.
     check_inference_submitter(path, ruleset, division) -> SubmitterReport
     available_inference_rulesets() -> list[str]
 
-A path is a division folder (``closed/``, ``open/``, ``network/``) or a submitter folder inside
-one; the division of a submitter folder is the folder above it unless ``division`` says.
+A path is a division folder (``closed/``, ``open/``, ``network/``), a submitter folder inside one
+(its division is the folder above it unless ``division`` says), or the folder holding the
+division folders (what the official checker is given).
 Nothing is written into the input."""
 
 from __future__ import annotations
@@ -76,6 +77,33 @@ def _check_division(path: str, rs: Ruleset, report: InferenceReport) -> None:
     report.packages.extend(packages)
 
 
+def _is_submission_root(path: str, rs: Ruleset) -> bool:
+    """The folder the official checker is given: division folders inside, no results/ of its own."""
+    return not os.path.isdir(os.path.join(path, "results")) and any(
+        os.path.isdir(os.path.join(path, d)) for d in rs["divisions"]
+    )
+
+
+def _check_root(path: str, rs: Ruleset, report: InferenceReport) -> None:
+    start = len(report.packages)
+    for name in _subdirs(path):
+        if name in rs["divisions"]:
+            _check_division(os.path.join(path, name), rs, report)
+        elif name not in rs["ignored_root_folders"]:
+            report.findings.append(
+                InferenceFinding(ERROR, C.DIVISION, f"{name!r} is not a division ({', '.join(rs['divisions'])})", name)
+            )
+    allowed = tuple(rs["root_files_allowed_suffixes"])
+    loose = sorted(f for f in os.listdir(path) if os.path.isfile(os.path.join(path, f)) and not f.endswith(allowed))
+    if loose:
+        msg = f"files outside the division folders ({', '.join(loose[:5])}): the official checker stops here"
+        report.findings.append(InferenceFinding(ERROR, C.DIVISION, msg, loose[0]))
+        for pkg in report.packages[start:]:
+            pkg.findings.append(InferenceFinding(ERROR, C.DIVISION, msg, loose[0]))
+            for r in pkg.results:
+                r.findings.append(InferenceFinding(ERROR, C.DIVISION, msg, loose[0]))
+
+
 def _subdirs(path: str) -> list[str]:
     return sorted(e.name for e in os.scandir(path) if e.is_dir())
 
@@ -96,6 +124,9 @@ def check_inference_paths(
             raise FileNotFoundError(f"no such folder: {p}")
         if division is None and _is_division_folder(p, rs):
             _check_division(p, rs, report)
+            continue
+        if division is None and _is_submission_root(p, rs):
+            _check_root(p, rs, report)
             continue
         div = division or os.path.basename(os.path.dirname(os.path.abspath(p)))
         if div not in rs["divisions"]:

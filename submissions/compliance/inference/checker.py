@@ -111,6 +111,7 @@ class _Context:
     rs: Ruleset
     root: str  # the folder holding the division folder
     division: str
+    division_dir: str
     logs: dict[str, DetailLog] = field(default_factory=dict)
 
     @property
@@ -118,7 +119,10 @@ class _Context:
         return self.division in self.rs["divisions_with_closed_rules"]
 
     def rel(self, path: str) -> str:
-        return os.path.relpath(path, self.root).replace(os.sep, "/")
+        """``<division>/<Submitter>/...``, wherever the division folder lies (an upload is
+        unpacked into a folder not named after its division)."""
+        inside = os.path.relpath(path, self.division_dir).replace(os.sep, "/")
+        return self.division if inside == "." else f"{self.division}/{inside}"
 
     def log(self, path: str) -> DetailLog:
         if path not in self.logs:
@@ -908,12 +912,10 @@ def _check_compliance_perf_dir(ctx: _Context, test_dir: str, sink: _Sink) -> boo
     if not os.path.exists(verify):
         sink.error(C.COMPLIANCE, "verify_performance.txt is missing", test_dir)
         return False
-    ok = False
     try:
-        with open(verify, encoding="utf-8", errors="replace") as f:
-            ok = any("TEST PASS" in line for line in f)
-    except OSError:
-        ok = False
+        ok = any("TEST PASS" in line for line in _read_text_lines(verify))
+    except (OSError, UnicodeDecodeError):
+        raise _Raised("verify_performance.txt is unreadable or not UTF-8", verify) from None
     if not ok:
         sink.error(C.COMPLIANCE, "the performance check did not pass (no TEST PASS line)", verify)
     run = os.path.join(test_dir, "performance", "run_1")
@@ -1220,6 +1222,9 @@ def check_submitter_dir(ctx: _Context, submitter_dir: str) -> SubmitterReport:
     pkg = SubmitterReport(path=f"{ctx.division}/{submitter}", division=ctx.division, submitter=submitter)
     psink = _Sink(ctx, pkg.findings)
     results_dir = os.path.join(submitter_dir, "results")
+    if os.path.exists(results_dir) and not os.path.isdir(results_dir):
+        psink.error(C.LAYOUT, "results is a file, not a folder: the official checker raises here", results_dir)
+        return pkg
     if not os.path.isdir(results_dir):
         psink.warning(C.LAYOUT, "no results folder: the official checker skips this folder", submitter_dir)
         return pkg
@@ -1349,4 +1354,5 @@ def check_submitter_dir(ctx: _Context, submitter_dir: str) -> SubmitterReport:
 
 
 def make_context(rs: Ruleset, division_dir: str, division: str) -> _Context:
-    return _Context(rs, os.path.dirname(os.path.abspath(division_dir)), division)
+    path = os.path.abspath(division_dir)
+    return _Context(rs, os.path.dirname(path), division, path)

@@ -404,3 +404,64 @@ def test_systems_without_results_fail_the_package(sub: Submission) -> None:
 def test_performance_sample_counts_are_the_published_ones() -> None:
     # the builder's numbers are written out independently of the engine's data
     assert COUNTS["rgat"][0] == 788379 and COUNTS["deepseek-r1"][0] == 4388
+
+
+# -- power ------------------------------------------------------------------------------------
+
+
+def _power(sub: Submission, model: str, scenario: str, watts: list[float], **kw: object) -> Path:
+    res = sub.result(model, scenario, **kw)  # type: ignore[arg-type]
+    perf = res / "performance"
+    begin, end = "07-31-2025 09:26:03.554", "07-31-2025 09:36:03.554"
+    lines = [
+        f"Time,07-31-2025 09:26:{4 + i:02d}.000,Watts,{w},Volts,230.0,Amps,5.0,PF,0.99,Mark,x"
+        for i, w in enumerate(watts)
+    ]
+    lines.append("Time,07-31-2025 09:40:00.000,Watts,99999,Volts,230.0,Amps,5.0,PF,0.99,Mark,x")  # after the run
+    for run in ("run_1", "ranging"):
+        detail = perf / run / "mlperf_log_detail.txt"
+        if run == "ranging":
+            shutil.copytree(perf / "run_1", perf / "ranging", dirs_exist_ok=True)
+        text = detail.read_text()
+        extra = (
+            f'\n:::MLLOG {{"key": "power_begin", "value": "{begin}", "time_ms": 0, "namespace": "mlperf::logging", '
+            f'"event_type": "POINT_IN_TIME", "metadata": {{"is_error": false, "is_warning": false}}}}'
+            f'\n:::MLLOG {{"key": "power_end", "value": "{end}", "time_ms": 0, "namespace": "mlperf::logging", '
+            f'"event_type": "POINT_IN_TIME", "metadata": {{"is_error": false, "is_warning": false}}}}\n'
+        )
+        detail.write_text(text.rstrip("\n") + extra)
+        (perf / run / "spl.txt").write_text("\n".join(lines) + "\n")
+    (perf / "power").mkdir()
+    for name in ("client.json", "client.log", "ptd_logs.txt", "server.json", "server.log"):
+        (perf / "power" / name).write_text("{}\n")
+    meas = sub.root / "measurements" / sub.system / model / scenario
+    (meas / "analyzer_table.md").write_text("| analyzer |\n")
+    (meas / "power_settings.md").write_text("# settings\n")
+    return res
+
+
+def test_power_results_get_the_average_power_over_the_run(sub: Submission) -> None:
+    _power(sub, "whisper", "Offline", [1000.0, 1100.0, 1200.0], score=4400.0)
+    r = only(check(sub))
+    assert (r.verdict, r.score, r.units) == ("pass", 4400.0, "Samples/s")
+    assert r.power == {"metric": 1100.0, "units": "Watts", "efficiency": 4.0}
+    assert any(f.check == "inference.power" and f.severity == "warning" for f in r.findings)  # power_checker.py
+
+
+def test_power_only_systems_report_the_power_figure(sub: Submission) -> None:
+    sub.write_system(system_power_only="true")
+    _power(sub, "whisper", "Offline", [500.0, 700.0], score=1000.0)
+    r = only(check(sub))
+    assert (r.verdict, r.score, r.units) == ("pass", 600.0, "Watts")
+
+
+def test_power_needs_samples_inside_the_run_and_the_power_files(tmp_path: Path) -> None:
+    sub = Submission(tmp_path)
+    _power(sub, "whisper", "Offline", [])
+    r = only(check(sub))
+    assert r.verdict == "fail" and any("no power samples" in f.message for f in r.findings)
+    sub2 = Submission(tmp_path / "b")
+    res = _power(sub2, "whisper", "Offline", [800.0])
+    (res / "performance" / "power" / "server.log").unlink()
+    r = only(check(sub2))
+    assert r.verdict == "fail" and any("server.log" in f.message for f in r.findings)
