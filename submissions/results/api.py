@@ -61,8 +61,7 @@ def explorer_results(
     scores = selectors.filtered(view)
     found = Paginator(scores.values_list("pk", flat=True), page_size, allow_empty_first_page=True).get_page(page)
     rows = []
-    for score in selectors.page_of(scores, list(found.object_list)):
-        out = selectors.row(score, derived=view.derived)
+    for out in selectors.page_of(scores, list(found.object_list), derived=view.derived):
         out["url"] = request.build_absolute_uri(reverse("results:result", kwargs={"result_id": out["result_id"]}))
         rows.append(out)
     return {

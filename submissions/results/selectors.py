@@ -219,10 +219,10 @@ def filtered(view: View, at: dt.datetime | None = None) -> QuerySet[PublishedSco
     return rows.order_by(order, "result__round__name", "result__result_id", "benchmark", "scaling")
 
 
-def page_of(rows: QuerySet[PublishedScore], keys: list[int]) -> list[PublishedScore]:
-    """The full rows of a page whose keys were found by a narrow query (a deferred join: sorting and
-    skipping carry only the sort columns and the key, however deep the page)."""
-    found = {s.pk: s for s in rows.order_by().filter(pk__in=keys)}
+def page_of(rows: QuerySet[PublishedScore], keys: list[int], *, derived: bool = False) -> list[dict[str, Any]]:
+    """The rows (as `rows_of` gives them) of a page whose keys a narrow query found (a deferred join:
+    sorting and skipping carry only the sort columns and the key, however deep the page)."""
+    found = {r["pk"]: r for r in rows_of(rows.order_by().filter(pk__in=keys), derived=derived)}
     return [found[k] for k in keys if k in found]
 
 
@@ -381,40 +381,54 @@ def detail_of(obj: Any) -> Any:
         return None
 
 
-def row(score: PublishedScore, *, derived: bool = False) -> dict[str, Any]:
-    """One row of the explorer, the same for the table, the CSV, the JSON and the API."""
-    r = score.result
-    rd, sd = detail_of(r), detail_of(score)
-    out: dict[str, Any] = {
-        "result_id": r.result_id,
-        "round": r.round.slug,
-        "round_name": r.round.name,
-        "suite": r.round.suite,
-        "organisation": r.organisation_name,
-        "submitter_folder": r.submitter_folder,
-        "system": r.system,
-        "system_name": r.system_name,
-        "nodes": r.nodes,
-        "host_processor": rd.host_processor if rd else "",
-        "host_processor_count": rd.host_processor_count if rd else None,
-        "accelerator": r.accelerator,
-        "accelerator_count": r.accelerator_count,
-        "framework": r.framework,
-        "division": r.division,
-        "availability": r.availability,
-        "benchmark": score.benchmark if score.scaling == "strong" else f"{score.benchmark}:weak",
-        "scenario": sd.scenario if sd else "",
-        "score": score.score,
-        "units": score.units,
-        "version_sha256": r.version_sha256,
-        "submission_id": r.submission_id,
-        "version_number": r.version.number,
-    }
-    if derived:
-        out["per_accelerator"] = getattr(score, "derived", None)
-        out["per_accelerator_units"] = derived_units(score.units)
-        out["per_accelerator_note"] = DERIVED_NOTE
-    return out
+# a row's fields → where they come from (one flat query: no model instances, so exports stream fast)
+ROW_PATHS = {
+    "pk": "pk",
+    "result_id": "result__result_id",
+    "round": "result__round__slug",
+    "round_name": "result__round__name",
+    "suite": "result__round__suite",
+    "organisation": "result__organisation_name",
+    "submitter_folder": "result__submitter_folder",
+    "system": "result__system",
+    "system_name": "result__system_name",
+    "nodes": "result__nodes",
+    "host_processor": "result__detail__host_processor",
+    "host_processor_count": "result__detail__host_processor_count",
+    "accelerator": "result__accelerator",
+    "accelerator_count": "result__accelerator_count",
+    "framework": "result__framework",
+    "division": "result__division",
+    "availability": "result__availability",
+    "benchmark": "benchmark",
+    "scaling": "scaling",
+    "scenario": "detail__scenario",
+    "score": "score",
+    "units": "units",
+    "version_sha256": "result__version_sha256",
+    "submission_id": "result__submission_id",
+    "version_number": "result__version__number",
+    "derived": "derived",
+}
+
+
+def rows_of(rows: QuerySet[PublishedScore], *, derived: bool = False, chunk_size: int | None = None):
+    """The rows of the explorer, the same for the table, the CSV, the JSON and the API, in the
+    queryset's order (streamed in chunks when `chunk_size` is given)."""
+    names = list(ROW_PATHS)
+    values = rows.values_list(*ROW_PATHS.values())
+    for found in values.iterator(chunk_size=chunk_size) if chunk_size else values:
+        out = dict(zip(names, found, strict=True))
+        out["host_processor"] = out["host_processor"] or ""
+        out["scenario"] = out["scenario"] or ""
+        if out.pop("scaling") != "strong":
+            out["benchmark"] = f"{out['benchmark']}:weak"
+        value = out.pop("derived")
+        if derived:
+            out["per_accelerator"] = value
+            out["per_accelerator_units"] = derived_units(out["units"])
+            out["per_accelerator_note"] = DERIVED_NOTE
+        yield out
 
 
 def derived_units(units: str) -> str:

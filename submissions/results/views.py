@@ -77,7 +77,7 @@ def explorer(request: HttpRequest) -> HttpResponse:
         "options": options,
         "filters": _filter_fields(view, options),
         "page": page,
-        "rows": [selectors.row(s, derived=view.derived) for s in selectors.page_of(rows, list(page.object_list))],
+        "rows": selectors.page_of(rows, list(page.object_list), derived=view.derived),
         "columns": _sort_links(view),
         "query": view.query(),
         "derived_note": selectors.DERIVED_NOTE,
@@ -262,12 +262,9 @@ def charts_page(request: HttpRequest) -> HttpResponse:
 
 
 def _export_rows(request: HttpRequest, view: selectors.View) -> Iterator[dict[str, Any]]:
-    base = request.build_absolute_uri("/")[:-1]
-    for score in selectors.filtered(view).iterator(chunk_size=2000):
-        out = selectors.row(score, derived=view.derived)
-        out["url"] = base + reverse("results:result", kwargs={"result_id": out["result_id"]})
-        out.pop("submission_id", None)
-        out.pop("version_number", None)
+    base = request.build_absolute_uri(reverse("results:explorer"))  # …/results/
+    for out in selectors.rows_of(selectors.filtered(view), derived=view.derived, chunk_size=2000):
+        out["url"] = f"{base}{out['result_id']}/"
         yield out
 
 
