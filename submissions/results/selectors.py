@@ -254,46 +254,41 @@ CHART_POINTS = 300
 
 def scaling_points(rows: QuerySet[PublishedScore], *, derived: bool = False) -> tuple[list[dict[str, Any]], int]:
     """Score (or the derived value) against accelerator count, and how many rows of the view have an
-    accelerator count. Up to CHART_POINTS rows, one point per result; more, one point per benchmark and
-    accelerator count: the best there (lowest time, highest throughput), with how many results it
-    stands for. Two queries either way."""
+    accelerator count. One point per benchmark and accelerator count, the best there (lowest time,
+    highest throughput) with how many results it stands for; when the view has at most CHART_POINTS
+    such rows, one point per result instead. One query, two for a small view."""
     with_count = rows.filter(result__accelerator_count__gt=0)
-    total = with_count.count()
-    if total <= CHART_POINTS:
-        values = with_count.values_list(
-            "result__result_id", "benchmark", "result__accelerator_count", "score", "derived", "units"
-        )
-        return [
-            {
-                "result_id": rid,
-                "benchmark": b,
-                "accelerators": n,
-                "value": d if derived else s,
-                "units": u,
-                "results": 1,
-            }
-            for rid, b, n, s, d, u in values
-            if (d if derived else s) is not None
-        ], total
     metric = "derived" if derived else "score"
-    found = (
+    found = list(
         with_count.order_by()
         .values("benchmark", "units", "result__accelerator_count")
         .annotate(low=Min(metric), high=Max(metric), n=Count("pk"))
         .order_by("benchmark", "result__accelerator_count")
     )
-    return [
-        {
-            "result_id": None,
-            "benchmark": r["benchmark"],
-            "accelerators": r["result__accelerator_count"],
-            "value": r["low"] if r["units"] in TIME_UNITS else r["high"],
-            "units": r["units"],
-            "results": r["n"],
-        }
-        for r in found
-        if r["low"] is not None
-    ], total
+    total = sum(r["n"] for r in found)
+    if total > CHART_POINTS:
+        return [
+            {
+                "result_id": None,
+                "benchmark": r["benchmark"],
+                "accelerators": r["result__accelerator_count"],
+                "value": r["low"] if r["units"] in TIME_UNITS else r["high"],
+                "units": r["units"],
+                "results": r["n"],
+            }
+            for r in found
+            if r["low"] is not None
+        ], total
+    values = with_count.values_list("result__result_id", "benchmark", "result__accelerator_count", "score", "derived",
+                                    "units")  # fmt: skip
+    points = []
+    for rid, b, n, score, d, u in values:
+        value = d if derived else score
+        if value is not None:
+            points.append(
+                {"result_id": rid, "benchmark": b, "accelerators": n, "value": value, "units": u, "results": 1}
+            )
+    return points, total
 
 
 def accuracy_points(rows: QuerySet[PublishedScore]) -> list[dict[str, Any]]:

@@ -175,8 +175,8 @@ def compare(request: HttpRequest) -> HttpResponse:
     )
 
 
-def chart_data(view: selectors.View) -> dict[str, Any]:
-    """The three charts of a view and their data tables."""
+def chart_data(view: selectors.View, options: dict[str, list[Any]]) -> dict[str, Any]:
+    """The three charts of a view and their data tables (accuracy only where inference is published)."""
     rows = selectors.filtered(view)
     best = selectors.best_by_round(rows)
     rounds_in_order: list[str] = []
@@ -215,7 +215,7 @@ def chart_data(view: selectors.View) -> dict[str, Any]:
         log_y=True,
         note=note,
     )
-    accuracy = selectors.accuracy_points(rows)
+    accuracy = selectors.accuracy_points(rows) if "inference" in options.get("suite", []) else []
     acc_series: dict[str, list[charts.Point]] = {}
     for p in accuracy:
         acc_series.setdefault(p["benchmark"], []).append(charts.Point(p["performance"], p["accuracy"], p["result_id"]))
@@ -253,7 +253,7 @@ def charts_page(request: HttpRequest) -> HttpResponse:
         "filters": _filter_fields(view, options),
         "query": view.query(),
         "derived_note": selectors.DERIVED_NOTE,
-        **chart_data(view),
+        **chart_data(view, options),
     }
     return render(request, "submissions/results/charts.html", context)
 
