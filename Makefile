@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 PORTAL_ENV ?= development
 export PORTAL_ENV
 
-.PHONY: run test lint format bench bench-compliance bench-pipeline bench-explorer worker clean
+.PHONY: run test lint format bench bench-compliance bench-pipeline bench-explorer bench-pages bench-load seed-scale worker clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -50,10 +50,4 @@ clean:
 bench-pipeline: $(STAMP)
 	$(PY) -m submissions.bench_pipeline
 
-bench-explorer: $(STAMP)
-	$(PY) -m submissions.results.bench
-
-# The inference checker, as a whole process on one core (docs/benchmarks.md, "Inference checker").
-.PHONY: bench-inference
-bench-inference: $(STAMP)
-	$(PY) -m submissions.compliance.inference.bench --copies 17
+.PHONY: run test lint format bench bench-compliance bench-pipeline bench-explorer bench-pages bench-load seed-scale worker clean

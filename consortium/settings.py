@@ -173,6 +173,8 @@ OUTBOX_QUEUE = env.str("OUTBOX_QUEUE", default="default")
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "UTC"
 USE_I18N = True
+# allauth in the portal's own words ("Log in", sentence case): consortium/locale/en (compiled .mo committed).
+LOCALE_PATHS = [BASE_DIR / "consortium" / "locale"]
 USE_TZ = True
 
 STATIC_URL = "static/"

@@ -94,6 +94,9 @@ class RunInline(admin.TabularInline):
 
 @admin.register(SubmissionVersion)
 class SubmissionVersionAdmin(admin.ModelAdmin):
+    # Newest first by key, and one COUNT: a page of a long history costs what a short one does.
+    ordering = ("-pk",)
+    show_full_result_count = False
     """Versions are immutable records: read-only here; re-runs go through the submission page."""
 
     list_display = ("submission", "number", "uploaded_at", "source", "state", "verdict", "engine_verdict",
@@ -115,6 +118,9 @@ class SubmissionVersionAdmin(admin.ModelAdmin):
 
 @admin.register(CheckRun)
 class CheckRunAdmin(admin.ModelAdmin):
+    # Newest first by key, and one COUNT: a page of a long history costs what a short one does.
+    ordering = ("-pk",)
+    show_full_result_count = False
     list_display = ("version", "kind", "state", "attempt", "pool", "worker", "queued_at", "finished_at")
     list_filter = ("state", "kind", "pool")
     search_fields = ("version__submission__organisation__name", "worker")
@@ -129,6 +135,9 @@ class CheckRunAdmin(admin.ModelAdmin):
 
 @admin.register(CheckAttempt)
 class CheckAttemptAdmin(admin.ModelAdmin):
+    # Newest first by key, and one COUNT: a page of a long history costs what a short one does.
+    ordering = ("-pk",)
+    show_full_result_count = False
     list_display = ("run", "number", "worker", "started_at", "finished_at", "outcome")
     list_filter = ("outcome",)
 
@@ -139,7 +148,9 @@ class CheckAttemptAdmin(admin.ModelAdmin):
 @admin.register(Finding)
 class FindingAdmin(admin.ModelAdmin):
     list_display = ("run", "severity", "check_id", "path", "line")
-    show_full_result_count = False  # one COUNT over every finding is enough
+    # Newest first by key, and one COUNT: a page of a long history costs what a short one does.
+    ordering = ("-pk",)
+    show_full_result_count = False
     list_filter = ("severity", "run__kind")
     search_fields = ("check_id", "message", "path")
     list_select_related = ("run__version__submission__organisation", "run__version__submission__round")
@@ -150,6 +161,9 @@ class FindingAdmin(admin.ModelAdmin):
 
 @admin.register(Score)
 class ScoreAdmin(admin.ModelAdmin):
+    # Newest first by key, and one COUNT: a page of a long history costs what a short one does.
+    ordering = ("-pk",)
+    show_full_result_count = False
     list_display = ("version", "system", "benchmark", "minutes")
     search_fields = ("system", "benchmark")
 

@@ -130,7 +130,8 @@ def package_rules_check(report: dict) -> CheckOutcome:
 
 def scores_check(report: dict) -> CheckOutcome:
     scores = list(report["scores"])
-    return CheckOutcome("passed", [], message=f"{len(scores)} scores", scores=scores)
+    message = f"{len(scores)} score" if len(scores) == 1 else f"{len(scores)} scores"
+    return CheckOutcome("passed", [], message=message, scores=scores)
 
 
 @dataclass(frozen=True)

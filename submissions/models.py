@@ -197,7 +197,8 @@ class CheckRun(models.Model):
     progress_total = models.PositiveIntegerField(default=0)
     queued_at = models.DateTimeField()
     started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    # Indexed: the workers page counts the checks finished in the last hour among all of them.
+    finished_at = models.DateTimeField(null=True, blank=True, db_index=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     worker = models.CharField(max_length=255, blank=True)
     message = models.TextField(blank=True)

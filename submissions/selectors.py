@@ -1,6 +1,7 @@
 """Reads of submissions, versions, checks and workers, limited to what the asker may see."""
 
 import datetime as dt
+from collections import Counter
 from typing import Any
 
 from django.conf import settings
@@ -10,6 +11,7 @@ from django.utils import timezone
 from consortium.members.permissions import is_staff_admin, person_of
 from submissions.models import CheckRun, Finding, Submission, SubmissionVersion, Worker, WorkerPool
 from submissions.permissions import can_view_submission
+from workinggroups import schedules
 from workinggroups import selectors as rounds
 from workinggroups.models import Round
 from workinggroups.permissions import chaired_groups
@@ -86,8 +88,14 @@ def round_submissions_for(user: Any, round: Round) -> QuerySet[Submission]:
     return (
         submissions_visible_to(user)
         .filter(round=round)
-        .annotate(latest=Max("versions__number"))
-        .order_by("organisation__name", "division")
+        .annotate(
+            latest=Max("versions__number"),
+            version_count=Count("versions", distinct=True),
+            latest_verdict=Subquery(
+                SubmissionVersion.objects.filter(submission=OuterRef("pk")).order_by("-number").values("verdict")[:1]
+            ),
+        )
+        .order_by("organisation__name", "division", "pk")
     )
 
 
@@ -102,30 +110,35 @@ def worker_overview(now: dt.datetime | None = None) -> dict:
     cutoff = now - dt.timedelta(seconds=settings.WORKER_STALE_AFTER)
     pools = list(WorkerPool.objects.all())
     workers = list(Worker.objects.select_related("pool").order_by("pool__name", "hostname"))
-    queued = dict(CheckRun.objects.filter(state=CheckRun.State.QUEUED).values_list("pool_id").annotate(n=Count("id")))
+    # order_by(): no joins for the model's ordering in these counts over every check run.
+    queued = dict(
+        CheckRun.objects.filter(state=CheckRun.State.QUEUED).order_by().values_list("pool_id").annotate(n=Count("id"))
+    )
     running = list(
         CheckRun.objects.filter(state=CheckRun.State.RUNNING).select_related(
             "version__submission__organisation", "pool"
         )
     )
+    # A worker serves a pool when it is registered to it or consumes its queue (`make run`'s one
+    # worker consumes every pool's queue).
+    serves = {w.pk: [p for p in pools if w.pool_id == p.pk or p.queue in (w.queues or [])] for w in workers}
+    live = {w.pk: w.last_heartbeat >= cutoff and not w.stopped_at for w in workers}
     hour_ago = now - dt.timedelta(hours=1)
-    done_last_hour = dict(
-        CheckRun.objects.filter(finished_at__gte=hour_ago).values_list("pool_id").annotate(n=Count("id"))
-    )
+    # Counted here, not with GROUP BY, so that the database reads only the last hour's runs (by the
+    # finished_at index) rather than walking every check run in pool order.
+    done_last_hour = Counter(CheckRun.objects.filter(finished_at__gte=hour_ago).values_list("pool_id", flat=True))
     return {
         "pools": [
             {
                 "pool": p,
                 "queued": queued.get(p.pk, 0),
                 "done_last_hour": done_last_hour.get(p.pk, 0),
-                "live": sum(
-                    1 for w in workers if w.pool_id == p.pk and w.last_heartbeat >= cutoff and not w.stopped_at
-                ),
+                "live": sum(1 for w in workers if live[w.pk] and p in serves[w.pk]),
             }
             for p in pools
         ],
         "unpooled_queued": queued.get(None, 0),
-        "workers": [{"worker": w, "live": w.last_heartbeat >= cutoff and not w.stopped_at} for w in workers],
+        "workers": [{"worker": w, "live": live[w.pk], "serves": serves[w.pk]} for w in workers],
         "running": running,
     }
 
@@ -155,7 +168,9 @@ def attention_items(user: Any) -> list:
             items.append(
                 AttentionItem(
                     f"Upload your submission to {round.name}",
-                    f"The window closes {deadline:%d %b %Y %H:%M} UTC (with grace)." if deadline else "",
+                    f"The window closes {schedules.format_moment_with_utc(deadline, round.tz)} (with grace)."
+                    if deadline
+                    else "",
                     f"/rounds/{round.slug}/upload/",
                 )
             )
@@ -208,3 +223,14 @@ def published_results(round: Round) -> list[dict]:
         for s in scores
     ]
     return sorted(rows, key=lambda r: (r["benchmark"], r["division"], r["minutes"]))
+
+
+def results_still_checking(round: Round) -> int:
+    """How many submissions of a published round have a counting version whose checks still run
+    (their scores join the results when the checks end). 0 while the results are under embargo."""
+    if not results_published(round):
+        return 0
+    counting = SubmissionVersion.objects.filter(submission=OuterRef("submission"), in_time=True).order_by("-number")
+    return SubmissionVersion.objects.filter(
+        submission__round=round, pk=Subquery(counting.values("pk")[:1]), verdict=SubmissionVersion.Verdict.PENDING
+    ).count()

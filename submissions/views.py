@@ -21,6 +21,9 @@ from submissions.presentation import findings_grouped
 from workinggroups import selectors as rounds
 from workinggroups.models import Round
 
+# The places (the package, a system description, a result file) shown on one page of findings.
+FINDING_PLACES_PER_PAGE = 50
+
 # Within a place, what the binding checks say comes first.
 FINDING_CHECK_ORDER = [
     CheckKind.UNPACK,
@@ -38,9 +41,13 @@ def _errors_text(exc: ValidationError) -> str:
 
 @login_required
 def mine(request: HttpRequest) -> HttpResponse:
-    subs = selectors.submissions_visible_to(request.user).order_by("-round__created_at", "organisation__name", "pk")
+    subs = (
+        selectors.submissions_visible_to(request.user)
+        .order_by("-round__created_at", "organisation__name", "pk")
+        .prefetch_related("versions")
+    )
     page = paginate(request, subs)
-    grouped = [(r, list(items)) for r, items in groupby(page, key=lambda s: s.round)]
+    grouped = [(r, [_with_counting(s) for s in items]) for r, items in groupby(page, key=lambda s: s.round)]
     person = person_of(request.user)
     open_rounds = [
         r
@@ -51,6 +58,15 @@ def mine(request: HttpRequest) -> HttpResponse:
         and permissions.upload_refusal(request.user, r, person.organisation) is None
     ]
     return render(request, "submissions/mine.html", {"grouped": grouped, "open_rounds": open_rounds, "page": page})
+
+
+def _with_counting(submission):
+    """The submission with `latest` and `counting` versions taken from its prefetched versions (newest
+    first): the one that counts is the latest uploaded in time."""
+    versions = list(submission.versions.all())
+    submission.latest = versions[0] if versions else None
+    submission.counting = next((v for v in versions if v.in_time), None)
+    return submission
 
 
 def _upload_round(request: HttpRequest, slug: str) -> tuple[Round, object]:
@@ -166,6 +182,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     filters = form.cleaned_data if form.is_valid() else {}
     findings = list(selectors.version_findings(shown, **{k: v for k, v in filters.items() if v})) if shown else []
     groups = findings_grouped(findings, check_order=FINDING_CHECK_ORDER)
+    groups_page = paginate(request, groups, per_page=FINDING_PLACES_PER_PAGE, param="findings_page")
     return render(
         request,
         "submissions/detail.html",
@@ -173,7 +190,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             "submission": submission,
             "versions": versions,
             "shown": shown,
-            "finding_groups": groups,
+            "finding_groups": groups_page,
             "findings_count": len(findings),
             "filter_form": form,
             "counted": selectors.official_version(submission),
@@ -264,11 +281,13 @@ def round_submissions(request: HttpRequest, slug: str) -> HttpResponse:
     round = rounds.round_for(request.user, slug)
     if round is None:
         raise Http404("No such round.")
-    subs = list(selectors.round_submissions_for(request.user, round).prefetch_related("versions"))
+    page = paginate(request, selectors.round_submissions_for(request.user, round).prefetch_related("versions"))
+    for s in page:
+        _with_counting(s)
     return render(
         request,
         "submissions/round.html",
-        {"round": round, "submissions": subs, "deadline": rounds.round_deadline_with_grace(round)},
+        {"round": round, "submissions": page, "deadline": rounds.round_deadline_with_grace(round)},
     )
 
 
@@ -287,6 +306,7 @@ def round_results(request: HttpRequest, slug: str) -> HttpResponse:
             "round": round,
             "by_benchmark": by_benchmark,
             "published": selectors.results_published(round),
+            "still_checking": selectors.results_still_checking(round),
             "publication": phase.starts_at if phase else None,
         },
     )

@@ -97,6 +97,17 @@ def format_moment(moment: dt.datetime, tz: ZoneInfo) -> str:
     return f"{moment:%a %d %b %Y, %H:%M} {moment.tzname()}"
 
 
+def format_moment_with_utc(moment: dt.datetime, tz: ZoneInfo) -> str:
+    """ "Fri 15 May 2026, 13:00 PDT (20:00 UTC)": the round's wall clock with UTC beside it (and the
+    UTC date too when it differs); just the one time when the zone is UTC."""
+    local = moment.astimezone(tz)
+    shown = format_moment(moment, tz)
+    if local.utcoffset() == dt.timedelta(0):
+        return shown
+    utc = moment.astimezone(dt.UTC)
+    return f"{shown} ({utc:%H:%M} UTC)" if utc.date() == local.date() else f"{shown} ({utc:%a %d %b, %H:%M} UTC)"
+
+
 class PhaseTimes(Protocol):
     kind: str
     starts_at: dt.datetime

@@ -15,8 +15,9 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Case, CharField, Count, Prefetch, Q, QuerySet, Value, When
+from django.db.models import Case, CharField, Count, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce, Lower, NullIf
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
 
@@ -243,6 +244,17 @@ def rounds_visible_to(user: Any) -> QuerySet[Round]:
     return _with_phases(qs)
 
 
+def rounds_by_deadline(user: Any) -> QuerySet[Round]:
+    """The rounds the user may see, latest submission deadline first (rounds without a schedule by
+    their creation), ordered by the database so that a page of them costs what a few cost."""
+    deadline = RoundPhase.objects.filter(round=OuterRef("pk"), kind=schedules.SUBMISSION).values("ends_at")[:1]
+    return (
+        rounds_visible_to(user)
+        .annotate(deadline_at=Coalesce(Subquery(deadline), "created_at"))
+        .order_by("-deadline_at", "-pk")
+    )
+
+
 def round_for(user: Any, slug: str) -> Round | None:
     found = _with_phases(Round.objects.filter(slug=slug)).first()
     if found is None or not permissions.can_view_round(user, found):
@@ -435,7 +447,7 @@ def attention_items(user: Any) -> list:
                 items.append(
                     AttentionItem(
                         f"Registration for {round.name} is open",
-                        f"It closes {schedules.format_moment(closes, round.tz)}.",
+                        f"It closes {schedules.format_moment_with_utc(closes, round.tz)}.",
                         reverse("workinggroups:round_register", kwargs={"slug": round.slug}),
                     )
                 )
@@ -443,8 +455,9 @@ def attention_items(user: Any) -> list:
                 deadline = round_deadline(round)
                 items.append(
                     AttentionItem(
-                        f"{round.name}: submission deadline {schedules.format_moment(deadline, round.tz)}",
-                        f"{organisation} is registered; uploads close {round.grace_minutes} minutes later.",
+                        f"{round.name}: submission deadline {schedules.format_moment_with_utc(deadline, round.tz)}",
+                        f"{organisation} is registered; uploads close {round.grace_minutes} "
+                        f"minute{pluralize(round.grace_minutes)} later.",
                         reverse("workinggroups:round_detail", kwargs={"slug": round.slug}),
                         "warning" if deadline - now < dt.timedelta(days=7) else "info",
                     )

@@ -658,12 +658,7 @@ def round_unpublish(request: HttpRequest, round: Round) -> HttpResponse:
 
 def round_list(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
-    rounds = sorted(
-        selectors.rounds_visible_to(request.user),
-        key=lambda r: selectors.round_deadline(r) or r.created_at,
-        reverse=True,
-    )
-    page = paginate(request, rounds)
+    page = paginate(request, selectors.rounds_by_deadline(request.user))
     rows = [
         {
             "round": r,
@@ -798,6 +793,8 @@ def my_calendar(request: HttpRequest) -> HttpResponse:
         {
             "feed": feed,
             "feed_url": url,
+            # webcal: opens the subscription in the calendar app (Apple Calendar, Outlook, Thunderbird).
+            "webcal_url": "webcal://" + url.split("://", 1)[1],
             "groups": selectors.person_groups(person),
             "staff": is_staff_admin(request.user),
         },

@@ -281,7 +281,7 @@ def cooldown_ends(request: AccessRequest, dataset: Dataset) -> dt.datetime | Non
 def _grant_reason(grant: Grant, at: dt.datetime) -> Reason:
     holder = "Your organisation's" if grant.organisation_id else "Your"
     if grant.state == Grant.State.REVOKED:
-        why = f": {grant.reason}" if grant.reason else ""
+        why = f": {grant.reason.rstrip('.')}" if grant.reason else ""
         return Reason(Missing.GRANT_REVOKED, f"{holder} access was revoked{why}.")
     if grant.state == Grant.State.SUSPENDED:
         cause = Grant.SuspensionCause(grant.suspension_cause).label if grant.suspension_cause else "suspended"

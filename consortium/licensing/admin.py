@@ -20,6 +20,7 @@ from django.utils.html import format_html, format_html_join
 
 from consortium.audit.admin_mixins import AuditedAdminMixin
 from consortium.audit.client import client_address
+from consortium.audit.models import AuditEvent
 from consortium.common.models import OutgoingMail
 from consortium.licensing import exports, permissions, selectors, services
 from consortium.licensing.access import access_decision, agreement_status
@@ -156,6 +157,12 @@ class AgreementAdmin(LicensingAdminMixin, admin.ModelAdmin):
             .get_queryset(request)
             .prefetch_related("datasets", Prefetch("versions", queryset=published, to_attr="published_versions"))
         )
+
+    def has_delete_permission(self, request, obj=None):
+        # An agreement with a published version is part of signature records: never deleted.
+        if obj is not None and obj.versions.filter(published_at__isnull=False).exists():
+            return False
+        return super().has_delete_permission(request, obj)
 
     @admin.display(description="Current version")
     def current_version(self, obj):
@@ -698,6 +705,82 @@ class AccessRequestAdmin(DecisionMixin, LicensingAdminMixin, admin.ModelAdmin):
     def explain_link(self, obj):
         url = reverse("admin:licensing_explain") + f"?person={obj.person_id}&dataset={obj.dataset_id}"
         return format_html('<a href="{}">Explain access</a>', url)
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("<int:request_id>/decide/", view(self.decide_view), name="licensing_accessrequest_decide"),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """One page per request: who asks, for what, the history, and the decision."""
+        if not str(object_id).isdigit():
+            raise Http404
+        return redirect("admin:licensing_accessrequest_decide", request_id=int(object_id))
+
+    def decide_view(self, request: HttpRequest, request_id: int):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        access_request = get_object_or_404(
+            AccessRequest.objects.select_related("dataset", "person__user", "organisation", "reviewer"), pk=request_id
+        )
+        can_decide = (
+            self._allowed(request)
+            and super().has_change_permission(request)
+            and access_request.state == AccessRequest.State.SUBMITTED
+        )
+        decision = request.POST.get("decision", "")
+        form = DecisionForm(decision="approve")
+        if request.method == "POST" and can_decide and decision in ("approve", "reject", "return"):
+            form = DecisionForm(request.POST, decision=decision)
+            if form.is_valid():
+                try:
+                    self._decide_one(request, access_request, decision, form.cleaned_data)
+                except ValidationError as exc:
+                    form.add_error(None, _errors(exc))
+                else:
+                    past = {"approve": "approved", "reject": "rejected", "return": "returned for changes"}[decision]
+                    self.message_user(request, f"Request of {access_request.person} {past}.", messages.SUCCESS)
+                    return redirect("admin:licensing_accessrequest_decide", request_id=access_request.pk)
+            if "ends_at" not in form.fields:  # keep the approval field on the page after a refused reject/return
+                form.fields["ends_at"] = DecisionForm(decision="approve").fields["ends_at"]
+        earlier = (
+            AccessRequest.objects.filter(person=access_request.person, dataset=access_request.dataset)
+            .exclude(pk=access_request.pk)
+            .select_related("reviewer")
+            .order_by("-submitted_at")
+        )
+        events = AuditEvent.objects.filter(
+            target_type=AccessRequest._meta.label_lower, target_id=str(access_request.pk)
+        ).order_by("at", "id")
+        return TemplateResponse(
+            request,
+            "admin/licensing/accessrequest/decide.html",
+            self.admin_context(
+                request,
+                title=f"Access request: {access_request.person} for {access_request.dataset}",
+                access_request=access_request,
+                answers=access_request.answers or [],
+                access=access_decision(access_request.person, access_request.dataset),
+                earlier=list(earlier),
+                events=list(events),
+                form=form,
+                can_decide=can_decide,
+                explain_url=reverse("admin:licensing_explain")
+                + f"?person={access_request.person_id}&dataset={access_request.dataset_id}",
+            ),
+            status=400 if request.method == "POST" and can_decide else 200,
+        )
+
+    def _decide_one(self, request: HttpRequest, access_request: AccessRequest, decision: str, data: dict) -> None:
+        common = {"access_request": access_request, "actor": request.user, "ip_address": client_address(request)}
+        if decision == "approve":
+            services.access_request_approve(**common, reason=data["reason"], ends_at=_end_of_day(data.get("ends_at")))
+        elif decision == "reject":
+            services.access_request_reject(**common, reason=data["reason"])
+        else:
+            services.access_request_return(**common, reason=data["reason"])
 
     def _decide(self, request, queryset, decision: str):
         verbs = {"approve": "Approve", "reject": "Reject", "return": "Return for changes"}

@@ -1,4 +1,8 @@
+from types import SimpleNamespace
+from urllib.parse import urlsplit
+
 from allauth.account.adapter import DefaultAccountAdapter
+from django.conf import settings
 
 from consortium.audit.client import client_address
 from consortium.members.services import person_register
@@ -13,3 +17,9 @@ class AccountAdapter(DefaultAccountAdapter):
             full_name = form.cleaned_data.get("full_name", "") if hasattr(form, "cleaned_data") else ""
             person_register(user=user, full_name=full_name, ip_address=client_address(request))
         return user
+
+    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        """allauth's mails greet with the portal's name and address, not the host that served the
+        request ("Hello from 127.0.0.1:8100!")."""
+        site = SimpleNamespace(name=settings.SITE_NAME, domain=urlsplit(settings.SITE_URL).netloc or settings.SITE_URL)
+        super().send_mail(template_prefix, email, {"current_site": site, **context})

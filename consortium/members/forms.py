@@ -57,7 +57,7 @@ class DirectoryFilterForm(forms.Form):
         required=False, choices=[("", "Any status"), *Membership.Status.choices, ("none", "No membership")]
     )
 
-    def __init__(self, *args, countries: list[str], **kwargs):
+    def __init__(self, *args, countries: list[tuple[str, str]], **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["tier"].choices = [("", "Any tier")] + [(t.slug, str(t)) for t in MembershipTier.objects.all()]
-        self.fields["country"].choices = [("", "Any country")] + [(c, c) for c in countries]
+        self.fields["country"].choices = [("", "Any country"), *countries]

@@ -88,6 +88,12 @@ class Organisation(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def country_name(self) -> str:
+        from consortium.members.countries import country_name
+
+        return country_name(self.country)
+
 
 class EmailDomain(models.Model):
     """A domain whose addresses belong to the organisation (used to recognise colleagues)."""
@@ -284,6 +290,12 @@ class Invitation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.email} → {self.organisation}"
+
+    @property
+    def role_labels(self) -> list[str]:
+        """The roles granted on acceptance, as people read them ("Submitter", not "submitter")."""
+        labels = dict(OrganisationRole.Role.choices)
+        return [str(labels.get(role, role)) for role in self.roles]
 
     @property
     def state(self) -> "Invitation.State":

@@ -7,6 +7,7 @@ from typing import Any
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from consortium.members.countries import country_name
 from consortium.members.models import Invitation, Membership, Organisation, OrganisationRole, Person
 
 
@@ -61,13 +62,13 @@ def organisation_directory(
         rows = [r for r in rows if r.membership and r.membership.tier.slug == tier]
     if status:
         rows = [r for r in rows if r.status == status]
-    return rows
+    return sorted(rows, key=lambda r: r.organisation.name.casefold())
 
 
-def directory_countries() -> list[str]:
-    return list(
-        Organisation.objects.exclude(country="").order_by("country").values_list("country", flat=True).distinct()
-    )
+def directory_countries() -> list[tuple[str, str]]:
+    """(code, name) of the countries of the directory, by name."""
+    codes = Organisation.objects.exclude(country="").values_list("country", flat=True).distinct()
+    return sorted(((code, country_name(code)) for code in codes), key=lambda c: c[1].casefold())
 
 
 def organisation_detail(slug: str) -> Organisation:

@@ -6,13 +6,15 @@ from typing import Any
 
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from consortium.licensing import selectors as licensing
 from consortium.members import selectors as members
 from consortium.members.models import Membership
 from consortium.members.permissions import person_of
-from consortium.portal.middleware import user_has_mfa
+from consortium.portal.middleware import staff_must_enrol_mfa, user_has_mfa
 from submissions import selectors as submissions
+from submissions.review import selectors as review
 from workinggroups import selectors as workinggroups
 
 
@@ -35,13 +37,21 @@ def attention_items(user: Any) -> list[AttentionItem]:
                 reverse("members:profile"),
             )
         )
-    if user.is_staff and not user_has_mfa(user):
+    if staff_must_enrol_mfa(user):
         items.append(
             AttentionItem(
                 "Turn on two-factor authentication",
                 "Staff accounts need it before they can use the admin.",
                 reverse("mfa_index"),
                 "warning",
+            )
+        )
+    elif user.is_staff and not user_has_mfa(user):
+        items.append(
+            AttentionItem(
+                "Two-factor authentication is off",
+                "Demo mode lets this demo account use the admin without it; real staff accounts must turn it on.",
+                reverse("mfa_index"),
             )
         )
     for invitation in members.pending_invitations_for(user):
@@ -66,7 +76,8 @@ def attention_items(user: Any) -> list[AttentionItem]:
         if pending:
             items.append(
                 AttentionItem(
-                    f"{pending} people ask to join {organisation}",
+                    ngettext("%(n)d person asks to join %(org)s", "%(n)d people ask to join %(org)s", pending)
+                    % {"n": pending, "org": organisation},
                     "Approve colleagues or decline strangers.",
                     roster,
                     "warning",
@@ -91,5 +102,6 @@ def attention_items(user: Any) -> list[AttentionItem]:
             )
     items.extend(workinggroups.attention_items(user))
     items.extend(submissions.attention_items(user))
+    items.extend(review.attention_items(user))
     items.extend(licensing.attention_items(user))
     return items

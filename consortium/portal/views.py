@@ -1,12 +1,14 @@
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import render
+from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from consortium.members.permissions import person_of
 from consortium.portal.health import health_report
 from consortium.portal.selectors import attention_items
+from consortium.portal.tour import tours_for
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -19,8 +21,15 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "portal/dashboard.html",
-        {"items": attention_items(request.user), "person": person},
+        {"items": attention_items(request.user), "person": person, "tours": tours_for(request.user)},
     )
+
+
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico on pages that name no icon; the static URL is looked up per
+    request (the manifest of hashed names exists only after collectstatic)."""
+    return HttpResponsePermanentRedirect(static("portal/favicon.svg"))
 
 
 @never_cache

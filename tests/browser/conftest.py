@@ -100,7 +100,7 @@ def log_in(page, email: str, password: str) -> None:
     page.goto("/accounts/login/")
     page.get_by_label("Email").fill(email)
     page.locator("input[name=password]").fill(password)
-    page.get_by_role("button", name="Sign In").click()
+    page.locator("main").get_by_role("button", name="Log in").click()
     page.wait_for_url(re.compile(r".*/(dashboard|accounts/2fa/authenticate)/$"))
     if "/accounts/2fa/authenticate/" in page.url:
         page.locator("input[name=code]").fill(_current_totp_code(email))
@@ -117,3 +117,9 @@ def _current_totp_code(email: str) -> str:
     secret = get_adapter().decrypt(authenticator.data["secret"])
     counters = list(yield_hotp_counters_from_time())
     return format_hotp_value(hotp_value(secret, counters[len(counters) // 2]))
+
+
+def log_out(page) -> None:
+    """Through the account menu of the header (one "Menu" on a phone)."""
+    page.locator(".account-menu summary").click()
+    page.get_by_role("button", name="Log out").click()

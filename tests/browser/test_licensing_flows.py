@@ -40,11 +40,11 @@ def _log_in_with_totp(page, email: str, secret: str) -> None:
     page.goto("/accounts/login/")
     page.get_by_label("Email").fill(email)
     page.locator("input[name=password]").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
-    page.get_by_role("heading", name="Two-Factor Authentication").wait_for()
+    page.locator("main").get_by_role("button", name="Log in").click()
+    page.get_by_role("heading", name="Two-factor authentication").wait_for()
     counter = int(time.time()) // mfa_settings.TOTP_PERIOD
     page.locator("input[name=code]").fill(format_hotp_value(hotp_value(secret, counter)))
-    page.get_by_role("button", name="Sign In").click()
+    page.locator("main").get_by_role("button", name="Log in").click()
     page.wait_for_url(re.compile(r".*/dashboard/$"))
 
 

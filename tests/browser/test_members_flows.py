@@ -8,7 +8,7 @@ from django.core import mail
 from playwright.sync_api import expect
 
 from consortium.members.models import OrganisationRole, Person
-from tests.browser.conftest import log_in
+from tests.browser.conftest import log_in, log_out
 from tests.factories import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -26,8 +26,8 @@ def test_sign_up_verify_log_in_and_find_organisation(roles, new_page, live_serve
     page.get_by_label("Email").fill("nia@acme.test")
     page.locator("input[name=password1]").fill("a-long-enough-password")
     page.locator("input[name=password2]").fill("a-long-enough-password")
-    page.get_by_role("button", name="Sign Up", exact=True).click()
-    page.get_by_text("Verify Your Email Address").wait_for()
+    page.locator("main").get_by_role("button", name="Sign up", exact=True).click()
+    page.get_by_text("Verify your email address").wait_for()
 
     link = _link_in_last_mail("nia@acme.test").replace("http://testserver", live_server.url)
     page.goto(link)
@@ -35,7 +35,7 @@ def test_sign_up_verify_log_in_and_find_organisation(roles, new_page, live_serve
     page.wait_for_url(re.compile(r".*/dashboard/$"))
     page.get_by_text("Waiting for Acme AI to approve you").wait_for()
 
-    page.get_by_role("button", name="Log out").click()
+    log_out(page)
     log_in(page, "nia@acme.test", "a-long-enough-password")
     page.get_by_role("link", name="Members").click()
     page.get_by_label("Search").fill("glob")
@@ -63,7 +63,7 @@ def test_primary_contact_invites_colleague_who_accepts_and_becomes_submitter(rol
     colleague.get_by_label("Email").fill("cole@acme.test")
     colleague.locator("input[name=password1]").fill("another-long-password")
     colleague.locator("input[name=password2]").fill("another-long-password")
-    colleague.get_by_role("button", name="Sign Up", exact=True).click()
+    colleague.locator("main").get_by_role("button", name="Sign up", exact=True).click()
     verify = _link_in_last_mail("cole@acme.test").replace("http://testserver", live_server.url)
     colleague.goto(verify)
     colleague.get_by_role("button", name="Confirm").click()

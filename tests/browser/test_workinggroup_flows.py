@@ -69,14 +69,14 @@ def test_chair_generates_and_publishes_a_round_from_a_deadline(roles, new_page):
         ["Registration", "Submission window", "Objection filing", "Objection review", "Revision", "Publication"]
     )
     registration = chair.locator("tr[data-phase='registration']")
-    expect(registration.locator("td").nth(1)).to_have_text(_shown(deadline - dt.timedelta(weeks=8), dt.time(13)))
+    expect(registration.locator("td").nth(1)).to_contain_text(_shown(deadline - dt.timedelta(weeks=8), dt.time(13)))
     submission = chair.locator("tr[data-phase='submission']")
     expect(submission.locator("td").nth(1)).to_contain_text(f"Deadline {_shown(deadline, dt.time(13))}")
     expect(submission.locator("td").nth(1)).to_contain_text("grace 60 min")
     revision = chair.locator("tr[data-phase='revision']")
-    expect(revision.locator("td").nth(1)).to_have_text(_shown(deadline + dt.timedelta(days=19), dt.time(13)))
+    expect(revision.locator("td").nth(1)).to_contain_text(_shown(deadline + dt.timedelta(days=19), dt.time(13)))
     published_at = chair.locator("tr[data-phase='publication']")
-    expect(published_at.locator("td").first).to_have_text(_shown(publication, dt.time(10)))
+    expect(published_at.locator("td").first).to_contain_text(_shown(publication, dt.time(10)))
     expect(published_at.locator("td").first).to_contain_text("Wed ")
 
     chair.get_by_role("button", name="Publish schedule").click()
@@ -97,7 +97,7 @@ def test_chair_generates_and_publishes_a_round_from_a_deadline(roles, new_page):
     row = anonymous.locator("tr[data-round='training-v9-9']")
     expect(row.get_by_role("link", name="Training v9.9")).to_be_visible()
     expect(row).not_to_contain_text("draft")
-    expect(row.locator("td").nth(2)).to_have_text(_shown(deadline, dt.time(13)))
+    expect(row.locator("td").nth(2)).to_contain_text(_shown(deadline, dt.time(13)))
 
 
 def test_member_asks_to_join_and_chair_approves(roles, new_page):

@@ -17,13 +17,15 @@ def markdown(text: str):
 
 @register.filter
 def in_zone(moment: dt.datetime | None, time_zone: str) -> str:
-    """ "Fri 15 May 2026, 13:00 PDT" on the wall clock of `time_zone`."""
+    """ "Fri 15 May 2026, 13:00 PDT (20:00 UTC)": the wall clock of `time_zone`, UTC beside it (with
+    the UTC date too when it differs)."""
     if moment is None:
         return "—"
     try:
-        return schedules.format_moment(moment, schedules.zone(time_zone))
+        zone = schedules.zone(time_zone)
     except ValueError:
         return moment.isoformat()
+    return schedules.format_moment_with_utc(moment, zone)
 
 
 @register.filter

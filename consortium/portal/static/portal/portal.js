@@ -103,6 +103,28 @@
     }
   });
 
+  /* The dashboard's getting-started tour: hidden for good once the person hides it (this browser). */
+  function applyTour() {
+    var tour = document.querySelector("[data-tour]");
+    if (!tour) { return; }
+    var hidden = false;
+    try { hidden = window.localStorage.getItem(tour.dataset.tour) === "1"; } catch (e) { /* private mode */ }
+    tour.hidden = hidden;
+    var again = document.querySelector(".tour-again");
+    if (again) { again.hidden = !hidden; }
+  }
+  document.addEventListener("DOMContentLoaded", applyTour);
+  document.addEventListener("click", function (evt) {
+    var hide = evt.target.closest ? evt.target.closest("[data-tour-hide], [data-tour-show]") : null;
+    var tour = document.querySelector("[data-tour]");
+    if (!hide || !tour) { return; }
+    try {
+      if (hide.hasAttribute("data-tour-hide")) { window.localStorage.setItem(tour.dataset.tour, "1"); }
+      else { window.localStorage.removeItem(tour.dataset.tour); }
+    } catch (e) { /* private mode: hide for this page only */ tour.hidden = hide.hasAttribute("data-tour-hide"); return; }
+    applyTour();
+  });
+
   /* Copy buttons: <button type=button data-copy="#id-of-element-or-input">. */
   document.addEventListener("click", function (evt) {
     var button = evt.target.closest ? evt.target.closest("[data-copy]") : null;
