@@ -188,5 +188,7 @@ class ApiTokenAdmin(admin.ModelAdmin):
     readonly_fields = ("user", "name", "prefix", "token_hash", "created_at", "last_used_at")
 
 
-# The review and the published record (read-only here: changes go through the review services).
+# The review and the published record (read-only here: changes go through the review services), and
+# the explorer's details of the published record (read-only, like the record itself).
+from submissions.results import admin as _results_admin  # noqa: E402, F401
 from submissions.review import admin as _review_admin  # noqa: E402, F401

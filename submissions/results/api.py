@@ -58,10 +58,10 @@ def explorer_results(
     no published result has gives an empty page and says so in `problems`; a page past the end gives
     the last page."""
     view = selectors.view_from(request.GET, selectors.facets())
-    found = Paginator(selectors.filtered(view), page_size, allow_empty_first_page=True).get_page(page)
+    scores = selectors.filtered(view)
+    found = Paginator(scores.values_list("pk", flat=True), page_size, allow_empty_first_page=True).get_page(page)
     rows = []
-    for score in found.object_list:
-        out = selectors.row(score, derived=view.derived)
+    for out in selectors.page_of(scores, list(found.object_list), derived=view.derived):
         out["url"] = request.build_absolute_uri(reverse("results:result", kwargs={"result_id": out["result_id"]}))
         rows.append(out)
     return {

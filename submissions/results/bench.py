@@ -27,7 +27,7 @@ def main() -> None:
     scratch = tempfile.mkdtemp(prefix="bench-explorer-")
     os.environ.setdefault("PORTAL_VAR_DIR", scratch)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "consortium.settings")
-    os.environ["DEBUG"] = "True"
+    os.environ.setdefault("PORTAL_ENV", "development")  # the bench needs development mode (DEBUG)
     import django
 
     django.setup()

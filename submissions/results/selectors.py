@@ -53,6 +53,7 @@ def public_scores(at: dt.datetime | None = None) -> QuerySet[PublishedScore]:
     return (
         PublishedScore.objects.filter(result__round__in=public_rounds(at).values("pk"))
         .select_related("result__round", "result__detail", "result__version", "detail")
+        .defer("result__detail__description", "detail__runs")  # wide JSON: only the result page reads them
         .annotate(
             derived=Case(
                 When(result__accelerator_count__gt=0, units__in=TIME_UNITS, then=_times_count),
@@ -218,6 +219,13 @@ def filtered(view: View, at: dt.datetime | None = None) -> QuerySet[PublishedSco
     return rows.order_by(order, "result__round__name", "result__result_id", "benchmark", "scaling")
 
 
+def page_of(rows: QuerySet[PublishedScore], keys: list[int], *, derived: bool = False) -> list[dict[str, Any]]:
+    """The rows (as `rows_of` gives them) of a page whose keys a narrow query found (a deferred join:
+    sorting and skipping carry only the sort columns and the key, however deep the page)."""
+    found = {r["pk"]: r for r in rows_of(rows.order_by().filter(pk__in=keys), derived=derived)}
+    return [found[k] for k in keys if k in found]
+
+
 # ---------------------------------------------------------------- charts' data
 
 
@@ -246,46 +254,41 @@ CHART_POINTS = 300
 
 def scaling_points(rows: QuerySet[PublishedScore], *, derived: bool = False) -> tuple[list[dict[str, Any]], int]:
     """Score (or the derived value) against accelerator count, and how many rows of the view have an
-    accelerator count. Up to CHART_POINTS rows, one point per result; more, one point per benchmark and
-    accelerator count: the best there (lowest time, highest throughput), with how many results it
-    stands for. Two queries either way."""
+    accelerator count. One point per benchmark and accelerator count, the best there (lowest time,
+    highest throughput) with how many results it stands for; when the view has at most CHART_POINTS
+    such rows, one point per result instead. One query, two for a small view."""
     with_count = rows.filter(result__accelerator_count__gt=0)
-    total = with_count.count()
-    if total <= CHART_POINTS:
-        values = with_count.values_list(
-            "result__result_id", "benchmark", "result__accelerator_count", "score", "derived", "units"
-        )
-        return [
-            {
-                "result_id": rid,
-                "benchmark": b,
-                "accelerators": n,
-                "value": d if derived else s,
-                "units": u,
-                "results": 1,
-            }
-            for rid, b, n, s, d, u in values
-            if (d if derived else s) is not None
-        ], total
     metric = "derived" if derived else "score"
-    found = (
+    found = list(
         with_count.order_by()
         .values("benchmark", "units", "result__accelerator_count")
         .annotate(low=Min(metric), high=Max(metric), n=Count("pk"))
         .order_by("benchmark", "result__accelerator_count")
     )
-    return [
-        {
-            "result_id": None,
-            "benchmark": r["benchmark"],
-            "accelerators": r["result__accelerator_count"],
-            "value": r["low"] if r["units"] in TIME_UNITS else r["high"],
-            "units": r["units"],
-            "results": r["n"],
-        }
-        for r in found
-        if r["low"] is not None
-    ], total
+    total = sum(r["n"] for r in found)
+    if total > CHART_POINTS:
+        return [
+            {
+                "result_id": None,
+                "benchmark": r["benchmark"],
+                "accelerators": r["result__accelerator_count"],
+                "value": r["low"] if r["units"] in TIME_UNITS else r["high"],
+                "units": r["units"],
+                "results": r["n"],
+            }
+            for r in found
+            if r["low"] is not None
+        ], total
+    values = with_count.values_list("result__result_id", "benchmark", "result__accelerator_count", "score", "derived",
+                                    "units")  # fmt: skip
+    points = []
+    for rid, b, n, score, d, u in values:
+        value = d if derived else score
+        if value is not None:
+            points.append(
+                {"result_id": rid, "benchmark": b, "accelerators": n, "value": value, "units": u, "results": 1}
+            )
+    return points, total
 
 
 def accuracy_points(rows: QuerySet[PublishedScore]) -> list[dict[str, Any]]:
@@ -373,40 +376,54 @@ def detail_of(obj: Any) -> Any:
         return None
 
 
-def row(score: PublishedScore, *, derived: bool = False) -> dict[str, Any]:
-    """One row of the explorer, the same for the table, the CSV, the JSON and the API."""
-    r = score.result
-    rd, sd = detail_of(r), detail_of(score)
-    out: dict[str, Any] = {
-        "result_id": r.result_id,
-        "round": r.round.slug,
-        "round_name": r.round.name,
-        "suite": r.round.suite,
-        "organisation": r.organisation_name,
-        "submitter_folder": r.submitter_folder,
-        "system": r.system,
-        "system_name": r.system_name,
-        "nodes": r.nodes,
-        "host_processor": rd.host_processor if rd else "",
-        "host_processor_count": rd.host_processor_count if rd else None,
-        "accelerator": r.accelerator,
-        "accelerator_count": r.accelerator_count,
-        "framework": r.framework,
-        "division": r.division,
-        "availability": r.availability,
-        "benchmark": score.benchmark if score.scaling == "strong" else f"{score.benchmark}:weak",
-        "scenario": sd.scenario if sd else "",
-        "score": score.score,
-        "units": score.units,
-        "version_sha256": r.version_sha256,
-        "submission_id": r.submission_id,
-        "version_number": r.version.number,
-    }
-    if derived:
-        out["per_accelerator"] = getattr(score, "derived", None)
-        out["per_accelerator_units"] = derived_units(score.units)
-        out["per_accelerator_note"] = DERIVED_NOTE
-    return out
+# a row's fields → where they come from (one flat query: no model instances, so exports stream fast)
+ROW_PATHS = {
+    "pk": "pk",
+    "result_id": "result__result_id",
+    "round": "result__round__slug",
+    "round_name": "result__round__name",
+    "suite": "result__round__suite",
+    "organisation": "result__organisation_name",
+    "submitter_folder": "result__submitter_folder",
+    "system": "result__system",
+    "system_name": "result__system_name",
+    "nodes": "result__nodes",
+    "host_processor": "result__detail__host_processor",
+    "host_processor_count": "result__detail__host_processor_count",
+    "accelerator": "result__accelerator",
+    "accelerator_count": "result__accelerator_count",
+    "framework": "result__framework",
+    "division": "result__division",
+    "availability": "result__availability",
+    "benchmark": "benchmark",
+    "scaling": "scaling",
+    "scenario": "detail__scenario",
+    "score": "score",
+    "units": "units",
+    "version_sha256": "result__version_sha256",
+    "submission_id": "result__submission_id",
+    "version_number": "result__version__number",
+    "derived": "derived",
+}
+
+
+def rows_of(rows: QuerySet[PublishedScore], *, derived: bool = False, chunk_size: int | None = None):
+    """The rows of the explorer, the same for the table, the CSV, the JSON and the API, in the
+    queryset's order (streamed in chunks when `chunk_size` is given)."""
+    names = list(ROW_PATHS)
+    values = rows.values_list(*ROW_PATHS.values())
+    for found in values.iterator(chunk_size=chunk_size) if chunk_size else values:
+        out = dict(zip(names, found, strict=True))
+        out["host_processor"] = out["host_processor"] or ""
+        out["scenario"] = out["scenario"] or ""
+        if out.pop("scaling") != "strong":
+            out["benchmark"] = f"{out['benchmark']}:weak"
+        value = out.pop("derived")
+        if derived:
+            out["per_accelerator"] = value
+            out["per_accelerator_units"] = derived_units(out["units"])
+            out["per_accelerator_note"] = DERIVED_NOTE
+        yield out
 
 
 def derived_units(units: str) -> str:

@@ -70,13 +70,14 @@ def explorer(request: HttpRequest) -> HttpResponse:
     """/results/: every published result, filtered, searched, sorted and in pages; the table alone
     for htmx requests (the filters' form swaps it in and pushes the URL)."""
     view, options = _view(request)
-    page = paginate(request, selectors.filtered(view), per_page=selectors.PER_PAGE)
+    rows = selectors.filtered(view)
+    page = paginate(request, rows.values_list("pk", flat=True), per_page=selectors.PER_PAGE)
     context = {
         "view": view,
         "options": options,
         "filters": _filter_fields(view, options),
         "page": page,
-        "rows": [selectors.row(s, derived=view.derived) for s in page.object_list],
+        "rows": selectors.page_of(rows, list(page.object_list), derived=view.derived),
         "columns": _sort_links(view),
         "query": view.query(),
         "derived_note": selectors.DERIVED_NOTE,
@@ -174,8 +175,8 @@ def compare(request: HttpRequest) -> HttpResponse:
     )
 
 
-def chart_data(view: selectors.View) -> dict[str, Any]:
-    """The three charts of a view and their data tables."""
+def chart_data(view: selectors.View, options: dict[str, list[Any]]) -> dict[str, Any]:
+    """The three charts of a view and their data tables (accuracy only where inference is published)."""
     rows = selectors.filtered(view)
     best = selectors.best_by_round(rows)
     rounds_in_order: list[str] = []
@@ -214,7 +215,7 @@ def chart_data(view: selectors.View) -> dict[str, Any]:
         log_y=True,
         note=note,
     )
-    accuracy = selectors.accuracy_points(rows)
+    accuracy = selectors.accuracy_points(rows) if "inference" in options.get("suite", []) else []
     acc_series: dict[str, list[charts.Point]] = {}
     for p in accuracy:
         acc_series.setdefault(p["benchmark"], []).append(charts.Point(p["performance"], p["accuracy"], p["result_id"]))
@@ -252,7 +253,7 @@ def charts_page(request: HttpRequest) -> HttpResponse:
         "filters": _filter_fields(view, options),
         "query": view.query(),
         "derived_note": selectors.DERIVED_NOTE,
-        **chart_data(view),
+        **chart_data(view, options),
     }
     return render(request, "submissions/results/charts.html", context)
 
@@ -261,12 +262,9 @@ def charts_page(request: HttpRequest) -> HttpResponse:
 
 
 def _export_rows(request: HttpRequest, view: selectors.View) -> Iterator[dict[str, Any]]:
-    base = request.build_absolute_uri("/")[:-1]
-    for score in selectors.filtered(view).iterator(chunk_size=2000):
-        out = selectors.row(score, derived=view.derived)
-        out["url"] = base + reverse("results:result", kwargs={"result_id": out["result_id"]})
-        out.pop("submission_id", None)
-        out.pop("version_number", None)
+    base = request.build_absolute_uri(reverse("results:explorer"))  # …/results/
+    for out in selectors.rows_of(selectors.filtered(view), derived=view.derived, chunk_size=2000):
+        out["url"] = f"{base}{out['result_id']}/"
         yield out
 
 
