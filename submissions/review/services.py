@@ -689,9 +689,17 @@ def submission_withdraw(
 
 
 def record_version(round: Round) -> str:
-    """The prefix of the round's result IDs: "5.1" for "Training v5.1"."""
+    """The prefix of the round's result IDs: "5.1" for "Training v5.1", "inference-5.1" for "Inference
+    v5.1" (result IDs are unique across suites), the round's slug when another round has the prefix."""
     found = re.search(r"v?(\d+(?:\.\d+)+)", round.name) or re.search(r"(\d+(?:[.-]\d+)+)", round.slug)
-    return found.group(1).replace("-", ".") if found else round.slug
+    if not found:
+        return round.slug
+    prefix = found.group(1).replace("-", ".")
+    if round.suite != Round.Suite.TRAINING:
+        prefix = f"{round.suite}-{prefix}"
+    if Publication.objects.filter(record_version=prefix).exclude(round=round).exists():
+        return round.slug
+    return prefix
 
 
 def _system_descriptions(version: SubmissionVersion) -> tuple[str, dict[str, dict]]:

@@ -400,3 +400,22 @@ def test_the_chair_sets_the_tie_break_order_before_the_first_vote(roles, review)
     with pytest.raises(PermissionDenied, match="its tie-break order is fixed"):
         services.round_tie_break_set(actor=roles.chair, round=review.round, order=["rejected"])
     assert AuditEvent.objects.filter(action="review.tie_break_set").count() == 1
+
+
+@pytest.mark.django_db
+def test_result_id_prefixes_are_unique_across_suites_and_rounds():
+    from django.utils import timezone
+
+    from submissions.review.models import Publication
+    from tests.workinggroups.factories import RoundFactory
+
+    training = RoundFactory(name="Training v5.1", slug="training-v5-1")
+    inference = RoundFactory(name="Inference v5.1", slug="inference-v5-1", suite="inference", ruleset="")
+    practice = RoundFactory(name="Training practice round (v5.1 rules)", slug="training-practice-v5-1")
+    assert services.record_version(training) == "5.1"
+    assert services.record_version(inference) == "inference-5.1"
+    now = timezone.now()
+    Publication.objects.create(round=training, published_at=now, frozen_at=now, record_version="5.1")
+    # Another training round named for the same version may not reuse the prefix: it takes its slug.
+    assert services.record_version(practice) == "training-practice-v5-1"
+    assert services.record_version(training) == "5.1"  # a round keeps its own prefix
