@@ -136,7 +136,7 @@ def _publish(folder_name: str, ruleset: str, name: str) -> list[PublishedResult]
         )
         root = submission_services.version_folder(version) / "package" / package.name
         shutil.copytree(package, root)
-        outcome = checks.scores_check(root, "training", ruleset)
+        outcome = checks.scores_check(checks.engine_report(root, "training", ruleset))
         # As the scores check stores them (submissions.services.run_finish).
         Score.objects.bulk_create(Score(version=version, **s) for s in submission_services.scores_clean(outcome.scores))
     services.round_publish(round=round)
