@@ -3,8 +3,13 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# Development mode is asked for, never assumed: the settings default to production (DEBUG off, a
+# SECRET_KEY required). Every target here is a developer's, so it asks for development mode;
+# `make worker PORTAL_ENV=production` overrides it.
+PORTAL_ENV ?= development
+export PORTAL_ENV
 
-.PHONY: run test lint format bench bench-compliance bench-pipeline worker clean
+.PHONY: run test lint format bench bench-compliance bench-pipeline bench-explorer bench-pages bench-load seed-scale worker clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -12,10 +17,11 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(PY) -m pip install -q -r requirements-dev.txt
 	touch $(STAMP)
 
+# The demo: development mode with DEMO_MODE=1 (seed_demo refuses to run without it).
 run: $(STAMP)
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py seed_demo
-	$(PY) manage.py run_portal
+	DEMO_MODE=1 $(PY) manage.py seed_demo
+	DEMO_MODE=1 $(PY) manage.py run_portal
 
 test: $(STAMP)
 	@sh .ci/ensure-chromium
@@ -30,10 +36,10 @@ format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-bench: bench-compliance bench-pipeline
+bench: bench-compliance bench-pipeline bench-explorer
 
 bench-compliance: $(STAMP)
-	$(PY) -m submissions.compliance.bench
+	$(PY) -m submissions.compliance.bench $(BENCH_ARGS)
 
 worker: $(STAMP)
 	$(VENV)/bin/celery -A consortium worker -l info -Q $${QUEUE:-default}
@@ -43,3 +49,5 @@ clean:
 
 bench-pipeline: $(STAMP)
 	$(PY) -m submissions.bench_pipeline
+
+.PHONY: run test lint format bench bench-compliance bench-pipeline bench-explorer bench-pages bench-load seed-scale worker clean

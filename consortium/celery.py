@@ -9,6 +9,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "consortium.settings")
 app = Celery("consortium")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+app.autodiscover_tasks(["submissions.review"])  # submissions/review/tasks.py
 
 # The worker registers itself and sends heartbeats (submissions/heartbeat.py).
 from submissions.heartbeat import HeartbeatStep  # noqa: E402

@@ -19,15 +19,22 @@ SHARED_DIR = BASE_DIR.parent / "shared"
 
 env = environ.Env()
 
+# Fail closed: a deployment that sets nothing runs in production mode (DEBUG off, a SECRET_KEY
+# required, no demo). Development asks for itself: PORTAL_ENV=development (set by `make run`,
+# `make test`, the other Makefile targets and tests/settings.py), or DEBUG=1.
+PORTAL_ENV = env.str("PORTAL_ENV", default="production")
+if PORTAL_ENV not in ("production", "development"):
+    raise ImproperlyConfigured(f"PORTAL_ENV must be 'production' or 'development', not {PORTAL_ENV!r}.")
 DEVELOPMENT_SECRET_KEY = "dev-insecure-secret-key-do-not-use-in-production"
-DEBUG = env.bool("DEBUG", default=True)
+DEBUG = env.bool("DEBUG", default=PORTAL_ENV == "development")
 SECRET_KEY = env.str("SECRET_KEY", default=DEVELOPMENT_SECRET_KEY)
 if not DEBUG and SECRET_KEY == DEVELOPMENT_SECRET_KEY:
     raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off (production mode).")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
-# Demo mode: the seeded demo accounts may use the admin without MFA. Never on in production.
-DEMO_MODE = env.bool("DEMO_MODE", default=DEBUG)
+# Demo mode, only when set (DEMO_MODE=1; `make run` sets it): `seed_demo` may run, and the seeded
+# demo accounts (Person.is_demo) may use staff pages and chair powers without MFA.
+DEMO_MODE = env.bool("DEMO_MODE", default=False)
 SITE_NAME = env.str("SITE_NAME", default="Consortium Portal")
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
@@ -44,6 +51,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "consortium.common",
     "consortium.audit",
     "consortium.members",
     "consortium.portal",
@@ -148,6 +156,19 @@ EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="portal@example.org")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The outbox (consortium/common/mail.py): seconds before an SMTP operation gives up; retries with
+# backoff (OUTBOX_BACKOFF_BASE doubling up to OUTBOX_BACKOFF_MAX) for OUTBOX_MAX_ATTEMPTS tries
+# (about two days by default); a claim older than OUTBOX_CLAIM_TIMEOUT belongs to a sender that
+# died and is sent again; mail held for a recipient who may not know yet is withheld after
+# OUTBOX_HOLD_DAYS.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+OUTBOX_BACKOFF_BASE = env.int("OUTBOX_BACKOFF_BASE", default=30)
+OUTBOX_BACKOFF_MAX = env.int("OUTBOX_BACKOFF_MAX", default=3600)
+OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=50)
+OUTBOX_CLAIM_TIMEOUT = env.int("OUTBOX_CLAIM_TIMEOUT", default=max(300, EMAIL_TIMEOUT * 10))
+OUTBOX_HOLD_DAYS = env.int("OUTBOX_HOLD_DAYS", default=180)
+# The queue the outbox's tasks go to (a worker must consume it; the default queue by default).
+OUTBOX_QUEUE = env.str("OUTBOX_QUEUE", default="default")
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "UTC"
@@ -216,10 +237,18 @@ CHECK_TIME_LIMITS = {
     "scores": min(600, CHECK_HARD_TIME_LIMIT),
 }
 CHECK_MAX_ATTEMPTS = env.int("CHECK_MAX_ATTEMPTS", default=3)
+# The official checker parses untrusted logs: it runs with a scrubbed environment in its own scratch
+# directory, under these limits (CPU seconds, address space, size of any file it writes).
+OFFICIAL_CHECKER_CPU_SECONDS = env.int("OFFICIAL_CHECKER_CPU_SECONDS", default=CHECK_HARD_TIME_LIMIT)
+OFFICIAL_CHECKER_MEMORY_BYTES = env.int("OFFICIAL_CHECKER_MEMORY_BYTES", default=4 * 1024**3)
+OFFICIAL_CHECKER_FILE_BYTES = env.int("OFFICIAL_CHECKER_FILE_BYTES", default=256 * 1024**2)
 # A queued check whose message has not been picked up for this long is announced again.
 CHECK_REQUEUE_AFTER = env.int("CHECK_REQUEUE_AFTER", default=600)
 SUBMISSION_MAX_ARCHIVE_BYTES = env.int("SUBMISSION_MAX_ARCHIVE_BYTES", default=4 * 1024**3)
 SUBMISSION_UPLOADS_PER_DAY = env.int("SUBMISSION_UPLOADS_PER_DAY", default=20)
+# An upload's partial file in the store's incoming/ folder untouched this long belongs to a dead
+# process; the archives sweep (beat) removes it, with every stored blob no version refers to.
+SUBMISSION_INCOMING_MAX_AGE = env.int("SUBMISSION_INCOMING_MAX_AGE", default=3600)
 WORKINGGROUPS_JOIN_COOLDOWN_DAYS = env.int("WORKINGGROUPS_JOIN_COOLDOWN_DAYS", default=30)
 LICENSING_DOWNLOAD_LINK_SECONDS = env.int("LICENSING_DOWNLOAD_LINK_SECONDS", default=600)
 # Uploads stream to disk: nothing larger than this stays in memory.
@@ -232,6 +261,7 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_ROUTES = {"common.*": {"queue": OUTBOX_QUEUE}}
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -239,11 +269,20 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Each app keeps its periodic tasks in a plain-data beat.py; they are merged here.
+from consortium.common.beat import SCHEDULE as _COMMON_BEAT  # noqa: E402
 from consortium.licensing.beat import SCHEDULE as _LICENSING_BEAT  # noqa: E402
 from submissions.beat import SCHEDULE as _SUBMISSIONS_BEAT  # noqa: E402
 from workinggroups.beat import SCHEDULE as _WORKINGGROUPS_BEAT  # noqa: E402
 
-CELERY_BEAT_SCHEDULE: dict = {**_WORKINGGROUPS_BEAT, **_SUBMISSIONS_BEAT, **_LICENSING_BEAT}
+CELERY_BEAT_SCHEDULE: dict = {**_COMMON_BEAT, **_WORKINGGROUPS_BEAT, **_SUBMISSIONS_BEAT, **_LICENSING_BEAT}
+# The reaper's tick (beat): how often stale running and lost queued checks are looked for.
+CHECK_REAPER_INTERVAL = env.float("CHECK_REAPER_INTERVAL", default=30.0)
+CELERY_BEAT_SCHEDULE["submissions-reap-lost-checks"] = {
+    **CELERY_BEAT_SCHEDULE["submissions-reap-lost-checks"],
+    "schedule": CHECK_REAPER_INTERVAL,
+    # A tick not run by the next one is dropped: reaper runs never pile up behind busy workers.
+    "options": {"expires": CHECK_REAPER_INTERVAL},
+}
 # Workers write a heartbeat this often; one older than WORKER_STALE_AFTER counts as gone.
 WORKER_HEARTBEAT_INTERVAL = env.int("WORKER_HEARTBEAT_INTERVAL", default=15)
 WORKER_STALE_AFTER = env.int("WORKER_STALE_AFTER", default=60)

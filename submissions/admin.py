@@ -9,7 +9,6 @@ from submissions.models import (
     CheckRun,
     Finding,
     FixWindow,
-    Notice,
     Score,
     Submission,
     SubmissionVersion,
@@ -95,6 +94,9 @@ class RunInline(admin.TabularInline):
 
 @admin.register(SubmissionVersion)
 class SubmissionVersionAdmin(admin.ModelAdmin):
+    # Newest first by key, and one COUNT: a page of a long history costs what a short one does.
+    ordering = ("-pk",)
+    show_full_result_count = False
     """Versions are immutable records: read-only here; re-runs go through the submission page."""
 
     list_display = ("submission", "number", "uploaded_at", "source", "state", "verdict", "engine_verdict",
@@ -116,6 +118,9 @@ class SubmissionVersionAdmin(admin.ModelAdmin):
 
 @admin.register(CheckRun)
 class CheckRunAdmin(admin.ModelAdmin):
+    # Newest first by key, and one COUNT: a page of a long history costs what a short one does.
+    ordering = ("-pk",)
+    show_full_result_count = False
     list_display = ("version", "kind", "state", "attempt", "pool", "worker", "queued_at", "finished_at")
     list_filter = ("state", "kind", "pool")
     search_fields = ("version__submission__organisation__name", "worker")
@@ -130,6 +135,9 @@ class CheckRunAdmin(admin.ModelAdmin):
 
 @admin.register(CheckAttempt)
 class CheckAttemptAdmin(admin.ModelAdmin):
+    # Newest first by key, and one COUNT: a page of a long history costs what a short one does.
+    ordering = ("-pk",)
+    show_full_result_count = False
     list_display = ("run", "number", "worker", "started_at", "finished_at", "outcome")
     list_filter = ("outcome",)
 
@@ -140,9 +148,12 @@ class CheckAttemptAdmin(admin.ModelAdmin):
 @admin.register(Finding)
 class FindingAdmin(admin.ModelAdmin):
     list_display = ("run", "severity", "check_id", "path", "line")
+    # Newest first by key, and one COUNT: a page of a long history costs what a short one does.
+    ordering = ("-pk",)
+    show_full_result_count = False
     list_filter = ("severity", "run__kind")
     search_fields = ("check_id", "message", "path")
-    list_select_related = ("run__version__submission__organisation",)
+    list_select_related = ("run__version__submission__organisation", "run__version__submission__round")
 
     def has_change_permission(self, request, obj=None):
         return False
@@ -150,6 +161,9 @@ class FindingAdmin(admin.ModelAdmin):
 
 @admin.register(Score)
 class ScoreAdmin(admin.ModelAdmin):
+    # Newest first by key, and one COUNT: a page of a long history costs what a short one does.
+    ordering = ("-pk",)
+    show_full_result_count = False
     list_display = ("version", "system", "benchmark", "minutes")
     search_fields = ("system", "benchmark")
 
@@ -174,17 +188,5 @@ class ApiTokenAdmin(admin.ModelAdmin):
     readonly_fields = ("user", "name", "prefix", "token_hash", "created_at", "last_used_at")
 
 
-@admin.register(Notice)
-class NoticeAdmin(admin.ModelAdmin):
-    """Emails sent about versions (each once): read-only history."""
-
-    list_display = ("version", "kind", "recipient", "sent_at")
-    list_filter = ("kind",)
-    search_fields = ("recipient", "version__submission__organisation__name")
-    readonly_fields = ("version", "kind", "recipient", "sent_at")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
+# The review and the published record (read-only here: changes go through the review services).
+from submissions.review import admin as _review_admin  # noqa: E402, F401

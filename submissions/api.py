@@ -18,24 +18,26 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 from typing import Any, Literal
 
-from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, TooManyFieldsSent, ValidationError
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.template.defaultfilters import filesizeformat
+from django.http.multipartparser import MultiPartParserError
 from django.urls import reverse
-from ninja import NinjaAPI, Schema, Status
+from ninja import NinjaAPI, Query, Schema, Status
 from ninja.errors import AuthenticationError
 from ninja.errors import ValidationError as InputError
+from ninja.operation import PathView
 from ninja.security import HttpBearer, SessionAuth
 from pydantic import ConfigDict
 
 from consortium.audit.client import client_address
 from consortium.members.models import Organisation
 from consortium.members.permissions import person_of
-from submissions import selectors, services
+from submissions import selectors, services, storage
 from submissions.compliance.api import engine_id, rules_id
 from submissions.models import CheckRun, Finding, Submission, SubmissionVersion
 from workinggroups import selectors as rounds
@@ -65,9 +67,10 @@ api = NinjaAPI(
     openapi_url="/openapi.json",
 )
 
-# Multipart framing around the archive (boundaries, the small form fields): a Content-Length this
-# much above the archive limit may still carry an archive within it. The service checks the exact size.
-MULTIPART_OVERHEAD = 64 * 1024
+# Lists that grow come in pages (issue 15): findings of one version, rounds.
+FINDINGS_PAGE_SIZE = 1000
+FINDINGS_MAX_PAGE_SIZE = 5000
+ROUNDS_PAGE_SIZE = 100
 
 
 # ---------------------------------------------------------------- authentication
@@ -105,6 +108,19 @@ PUBLIC_AUTH = [bearer, session, anonymous]
 
 def _error(request: HttpRequest, status: int, detail: str, errors: dict[str, str] | None = None) -> HttpResponse:
     return api.create_response(request, {"detail": detail, "errors": errors or {}}, status=status)
+
+
+def _method_not_allowed(self: PathView) -> HttpResponse:
+    """A method the path does not take: 405 with an Allow header, in the API's one error shape
+    (django-ninja answers plain text otherwise)."""
+    allowed = sorted({method for op in self.operations for method in op.methods})
+    body = {"detail": f"Method not allowed here; use {', '.join(allowed)}.", "errors": {}}
+    response = HttpResponse(json.dumps(body), status=405, content_type="application/json; charset=utf-8")
+    response["Allow"] = ", ".join(allowed)
+    return response
+
+
+PathView._not_allowed = _method_not_allowed  # type: ignore[method-assign]
 
 
 @api.exception_handler(AuthenticationError)
@@ -238,6 +254,9 @@ class FindingsOut(Schema):
     version: int
     verdict: str
     packages: list[PackageOut]
+    page: int = 1
+    pages: int = 1
+    count: int = 0
 
 
 class RoundOut(Schema):
@@ -298,18 +317,26 @@ def _validation_error(exc: ValidationError) -> tuple[str, dict[str, str]]:
     return " ".join(exc.messages), {}
 
 
-def _too_large(request: HttpRequest) -> str | None:
+def _upload_form(request: HttpRequest) -> tuple[Any, Any, storage.ArchiveUploadHandler] | HttpResponse:
+    """Parses the multipart form with the archive streaming straight into the store's incoming/
+    folder (size and type checked as it comes); any malformed body is a 400 in the API's shape."""
+    content_type = request.content_type or ""
+    if content_type != "multipart/form-data":
+        message = f"Send the upload as multipart/form-data (got {content_type or 'no Content-Type'!r})."
+        return _error(request, 400, message, {"archive": message})
+    handler = storage.ArchiveUploadHandler(request)
+    request.upload_handlers = [handler]
     try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        return None
-    limit = settings.SUBMISSION_MAX_ARCHIVE_BYTES
-    if length > limit + MULTIPART_OVERHEAD:
-        return (
-            f"The upload is {length:,} bytes; archives may be at most {limit:,} bytes "
-            f"({filesizeformat(limit)}). Nothing was stored."
-        )
-    return None
+        post, files = request.POST, request.FILES
+    except (MultiPartParserError, RequestDataTooBig, TooManyFieldsSent, UnicodeError, ValueError) as exc:
+        handler.upload_interrupted()
+        message = f"The request body is not a valid multipart/form-data form: {exc}"
+        return _error(request, 400, message, {"archive": message})
+    if handler.refusal is not None:
+        handler.discard()
+        detail, errors = _validation_error(handler.refusal)
+        return _error(request, 413 if isinstance(handler.refusal, storage.ArchiveTooLarge) else 400, detail, errors)
+    return post, files, handler
 
 
 @api.post(
@@ -327,18 +354,29 @@ def upload(request: HttpRequest, slug: str):
     The archive streams to disk; a new immutable version is stored and its checks are queued. Follow
     them at `status_url`."""
     # Before anything reads the body: refuse an oversized upload without receiving it.
-    too_large = _too_large(request)
+    too_large = storage.content_length_refusal(request.META)
     if too_large:
         return _error(request, 413, too_large, {"archive": too_large})
     user = request.auth
     round = rounds.round_for(user, slug)
     if round is None:
         return _error(request, 404, f"No round {slug!r} (or it is not published).")
-    archive = request.FILES.get("archive")
-    if archive is None:
+    form = _upload_form(request)
+    if isinstance(form, HttpResponse):
+        return form
+    post, files, handler = form
+    try:
+        return _upload_record(request, round, user, post, files)
+    finally:
+        handler.discard()  # whatever of the body was not moved into the store
+
+
+def _upload_record(request: HttpRequest, round: Any, user: Any, post: Any, files: Any):
+    archive = files.get("archive")
+    if not isinstance(archive, storage.ReceivedArchive):
         message = "Attach the package as the multipart file field 'archive' (curl: -F archive=@package.tar.gz)."
         return _error(request, 400, message, {"archive": message})
-    org_slug = (request.POST.get("organisation") or "").strip()
+    org_slug = (post.get("organisation") or "").strip()
     if org_slug:
         organisation = Organisation.objects.filter(slug=org_slug).first()
         if organisation is None:
@@ -355,9 +393,9 @@ def upload(request: HttpRequest, slug: str):
         version = services.submission_upload(
             round=round,
             organisation=organisation,
-            division=(request.POST.get("division") or "").strip(),
-            category=(request.POST.get("category") or "").strip(),
-            archive=archive,
+            division=(post.get("division") or "").strip(),
+            category=(post.get("category") or "").strip(),
+            archive=archive.stored,
             original_name=archive.name or "",
             actor=user,
             source=SubmissionVersion.Source.API,
@@ -367,7 +405,7 @@ def upload(request: HttpRequest, slug: str):
         return _error(request, 403, str(exc) or "You may not upload to this round.")
     except ValidationError as exc:
         detail, errors = _validation_error(exc)
-        return _error(request, 400, detail, errors)
+        return _error(request, 413 if isinstance(exc, storage.ArchiveTooLarge) else 400, detail, errors)
     submission_id = version.submission_id
     return Status(
         201,
@@ -543,10 +581,14 @@ def submission_findings(
     format: Literal["json", "csv"] = "json",
     severity: Literal["", "error", "warning", "advisory"] = "",
     check: str = "",
+    page: int = 1,
+    page_size: int = Query(FINDINGS_PAGE_SIZE, ge=1, le=FINDINGS_MAX_PAGE_SIZE),
 ):
     """The current findings (each check's latest attempt) of the latest version, or of
     `?version=<number>`. `?format=csv` gives CSV (path, line, severity, check, key, message) as a
-    download; `?severity=` and `?check=<check kind>` filter."""
+    download; `?severity=` and `?check=<check kind>` filter. JSON comes in pages of `?page_size=`
+    findings (default 1,000): `?page=` (past the end: the last page); `page`, `pages` and `count` say
+    where you are. The CSV download holds every finding."""
     submission = selectors.submission_for(request.auth, submission_id)
     if submission is None:
         return _not_visible(request, submission_id)
@@ -554,13 +596,16 @@ def submission_findings(
     chosen = versions.filter(number=version).first() if version is not None else versions.order_by("-number").first()
     if chosen is None:
         return _error(request, 404, f"Submission {submission_id} has no version {version}.")
-    findings = list(selectors.version_findings(chosen, severity=severity, check=check))
+    current = selectors.version_findings(chosen, severity=severity, check=check)
     if format == "csv":
-        response = HttpResponse(findings_csv(findings), content_type="text/csv; charset=utf-8")
+        response = HttpResponse(findings_csv(list(current)), content_type="text/csv; charset=utf-8")
         name = f"submission-{submission.pk}-v{chosen.number}-findings.csv"
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
-    return findings_document(chosen, findings)
+    found = Paginator(current, page_size).get_page(page)
+    document = findings_document(chosen, list(found))
+    document.update(page=found.number, pages=found.paginator.num_pages, count=found.paginator.count)
+    return document
 
 
 # ---------------------------------------------------------------- rounds
@@ -594,8 +639,28 @@ def _round_body(request: HttpRequest, round: Any) -> dict[str, Any]:
     summary="The rounds you may see, with their phase and whether uploads are open",
     tags=["rounds"],
 )
-def round_list(request: HttpRequest):
+def round_list(
+    request: HttpRequest,
+    response: HttpResponse,
+    page: int = 1,
+    page_size: int = Query(ROUNDS_PAGE_SIZE, ge=1, le=ROUNDS_PAGE_SIZE),
+):
     """Published rounds for everyone (no authentication needed); unpublished ones too for the chairs
-    of their group and for staff. Deadlines are ISO 8601 in UTC; uploads are accepted until
-    `deadline_with_grace`."""
-    return [_round_body(request, r) for r in rounds.rounds_visible_to(request.auth)]
+    of their group and for staff, newest first. Deadlines are ISO 8601 in UTC; uploads are accepted
+    until `deadline_with_grace`. In pages of `?page_size=` rounds (default and most 100): `?page=`
+    (past the end: the last page); the `X-Total-Count` header gives the number of rounds and a
+    `Link` header the next page."""
+    found = Paginator(rounds.rounds_visible_to(request.auth).order_by("-created_at", "-pk"), page_size).get_page(page)
+    response["X-Total-Count"] = str(found.paginator.count)
+    if found.has_next():
+        response["Link"] = f'<{request.path}?page={found.next_page_number()}&page_size={page_size}>; rel="next"'
+    return [_round_body(request, r) for r in found]
+
+
+# ---------------------------------------------------------------- anything else under /api/
+
+
+def not_found(request: HttpRequest, rest: str = "") -> HttpResponse:
+    """Routed after the API's own URLs (consortium/urls.py): a path the API does not have is a 404 in
+    the API's error shape, not the site's HTML page."""
+    return _error(request, 404, f"No such API endpoint: {request.path}. The endpoints are listed at /api/docs.")

@@ -1,16 +1,20 @@
 """What each check kind does to an unpacked package. No Django: paths in, findings out.
 
-The compliance engine (submissions/compliance) checks the whole package at once; each check kind keeps
-its own slice of the findings so that the page shows them per check. The official verifier runs the
-pinned mlperf-logging package checker as a separate process on a scratch copy, with a time limit.
+The compliance engine (submissions/compliance) checks the whole package once per version (the result
+files check computes the report, services keeps it beside the unpacked package); each engine check
+kind is a slice of that one report, so that the page shows the findings per check. The official
+verifier runs the pinned mlperf-logging package checker as a separate, sandboxed process on a scratch
+copy, with a time limit.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -18,8 +22,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from submissions.compliance.findings import PackageReport
 from submissions.compliance.package import check_package
 
 Progress = Callable[[int, int], None]
@@ -43,15 +47,20 @@ def _state(findings: list[dict]) -> str:
     return "failed" if any(f["severity"] == "error" for f in findings) else "passed"
 
 
-def engine_report(root: Path, usage: str, ruleset: str, progress: Progress | None = None) -> PackageReport:
-    return check_package(root, usage, ruleset, progress=progress)
+def engine_report(root: Path, usage: str, ruleset: str, progress: Progress | None = None) -> dict:
+    """The compliance engine's report on the whole package, in its JSON form (PackageReport.to_dict)."""
+    return check_package(root, usage, ruleset, progress=progress).to_dict()
 
 
-def systems_check(root: Path, usage: str | None, ruleset: str | None) -> CheckOutcome:
+def _is_system_check(check: str) -> bool:
+    return check.startswith(SYSTEM_CHECKS)
+
+
+def systems_check(root: Path, usage: str | None, ruleset: str | None, report: dict | None = None) -> CheckOutcome:
     if not usage or not ruleset:
         return generic_systems_check(root)
-    report = engine_report(root, usage, ruleset)
-    findings = [_finding(f.to_dict(), "systems/") for f in report.findings if f.check.startswith(SYSTEM_CHECKS)]
+    report = report if report is not None else engine_report(root, usage, ruleset)
+    findings = [_finding(f, "systems/") for f in report["findings"] if _is_system_check(f["check"])]
     return CheckOutcome(_state(findings), findings)
 
 
@@ -100,52 +109,105 @@ def generic_systems_check(root: Path) -> CheckOutcome:
     return CheckOutcome(_state(findings), findings)
 
 
-def results_check(root: Path, usage: str, ruleset: str, progress: Progress | None = None) -> CheckOutcome:
-    report = engine_report(root, usage, ruleset, progress)
-    findings = [_finding(f.to_dict(), fr.path) for fr in report.files for f in fr.findings]
-    failing = sum(1 for fr in report.files if not fr.passed)
-    message = f"{len(report.files)} result files checked"
+def results_check(report: dict) -> CheckOutcome:
+    findings = [_finding(f, fr["path"]) for fr in report["files"] for f in fr["findings"]]
+    failing = sum(1 for fr in report["files"] if fr["verdict"] != "pass")
+    message = f"{len(report['files'])} result files checked"
     if failing:
         message += f"; {failing} do not comply (the package rules decide whether olympic scoring accepts them)"
     return CheckOutcome(_state(findings), findings, message=message)
 
 
-def package_rules_check(root: Path, usage: str, ruleset: str) -> CheckOutcome:
-    report = engine_report(root, usage, ruleset)
-    findings = [_finding(f.to_dict()) for f in report.findings if not f.check.startswith(SYSTEM_CHECKS)]
+def package_rules_check(report: dict) -> CheckOutcome:
+    findings = [_finding(f) for f in report["findings"] if not _is_system_check(f["check"])]
     # The package verdict is the engine's verdict on the whole package (files and systems included).
-    outcome = CheckOutcome(_state(findings), findings, verdict=report.verdict)
-    if report.verdict == "fail" and outcome.state == "passed":
+    outcome = CheckOutcome(_state(findings), findings, verdict=report["verdict"])
+    if report["verdict"] == "fail" and outcome.state == "passed":
         outcome.state = "failed"
         outcome.message = "The package fails through its system descriptions or result files."
     return outcome
 
 
-def scores_check(root: Path, usage: str, ruleset: str) -> CheckOutcome:
-    report = engine_report(root, usage, ruleset)
-    scores = [s.to_dict() for s in report.scores]
+def scores_check(report: dict) -> CheckOutcome:
+    scores = list(report["scores"])
     message = f"{len(scores)} score" if len(scores) == 1 else f"{len(scores)} scores"
     return CheckOutcome("passed", [], message=message, scores=scores)
 
 
+@dataclass(frozen=True)
+class SandboxLimits:
+    """Resource limits of the official checker's process (it parses untrusted logs)."""
+
+    cpu_seconds: int = 1800
+    memory_bytes: int = 4 * 1024**3
+    file_bytes: int = 256 * 1024**2
+
+
+def sandbox_env(scratch: Path) -> dict[str, str]:
+    """A scrubbed environment: nothing of the worker's (no SECRET_KEY, DATABASE_URL, EMAIL_URL, ...),
+    only what a Python program needs, with home and temporary files in the scratch directory."""
+    return {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "HOME": str(scratch),
+        "TMPDIR": str(scratch),
+        "MPLCONFIGDIR": str(scratch),
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C.UTF-8",
+        "PYTHONWARNINGS": "ignore",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONNOUSERSITE": "1",
+        "OMP_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": "1",
+    }
+
+
+def _limit(limits: SandboxLimits) -> Callable[[], None]:
+    def apply() -> None:  # runs in the child between fork and exec
+        import ctypes
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_seconds, limits.cpu_seconds + 5))
+        resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_bytes, limits.file_bytes))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        with contextlib.suppress(OSError, AttributeError):  # die with the worker that started it (PR_SET_PDEATHSIG)
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)
+
+    return apply
+
+
+def sandbox_popen(
+    cmd: list[str], *, scratch: Path, limits: SandboxLimits, stdout: Any, stderr: Any
+) -> subprocess.Popen:
+    """Starts `cmd` in `scratch` with a scrubbed environment and resource limits (CPU time, memory,
+    file size, no core dumps); it is killed when the process that started it dies."""
+    return subprocess.Popen(
+        cmd, cwd=scratch, stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr, env=sandbox_env(scratch),
+        preexec_fn=_limit(limits), close_fds=True,
+    )  # fmt: skip
+
+
 def official_check(
-    root: Path, usage: str, ruleset: str, *, timeout: float, tick: Callable[[], None] | None = None
-) -> CheckOutcome:
-    """The pinned official package checker, on a scratch copy (it writes into what it checks).
+    root: Path, usage: str, ruleset: str, *, timeout: float, tick: Callable[[], None] | None = None,
+    limits: SandboxLimits | None = None,
+) -> CheckOutcome:  # fmt: skip
+    """The pinned official package checker, on a scratch copy (it writes into what it checks), in a
+    sandbox (scrubbed environment, its own scratch directory, resource limits).
 
     `tick` is called about once a second while it runs (the run's heartbeat); when it raises (the
     check was cancelled), the checker process is killed and the exception goes on."""
+    limits = limits or SandboxLimits(cpu_seconds=max(int(timeout), 1))
     with tempfile.TemporaryDirectory(prefix="official-") as tmp:
-        copy = Path(tmp) / root.name
+        scratch = Path(tmp)
+        copy = scratch / root.name
         shutil.copytree(root, copy, symlinks=True)
         _make_writable(copy)  # the official checker writes scaling.json into the folders it checks
-        log = Path(tmp) / "package_checker.log"
+        log = scratch / "package_checker.log"
         cmd = [sys.executable, "-m", "mlperf_logging.package_checker", str(copy), usage, ruleset,
                "--log_output", str(log)]  # fmt: skip
-        stderr_path = Path(tmp) / "stderr.txt"
+        stderr_path = scratch / "stderr.txt"
         with stderr_path.open("w") as err:
-            proc = subprocess.Popen(cmd, cwd=tmp, stdout=subprocess.DEVNULL, stderr=err,
-                                    env={**os.environ, "PYTHONWARNINGS": "ignore"})  # fmt: skip
+            proc = sandbox_popen(cmd, scratch=scratch, limits=limits, stdout=subprocess.DEVNULL, stderr=err)
             deadline = time.monotonic() + timeout
             try:
                 while True:
@@ -166,20 +228,27 @@ def official_check(
                 raise
         stderr = stderr_path.read_text(errors="replace")
         text = log.read_text(errors="replace") if log.exists() else ""
-        scratch = str(copy)
+        copied = str(copy)  # the scratch copy's path, as the official tool names files
     lines = [ln for ln in text.splitlines() if ln.strip()]
     # The verdict is the last "PACKAGE CHECKER FOUND …" line (a separator line follows it).
     last = next((ln for ln in reversed(lines) if "PACKAGE CHECKER FOUND" in ln), "")
     errors = [ln for ln in lines if ln.startswith(("ERROR", "CRITICAL"))]
     findings = [{"severity": "error", "check": "official.log", "key": None, "line": None,
-                 **official_words(ln.split(" - ", 1)[-1][:2000], scratch)} for ln in errors[:200]]  # fmt: skip
+                 **official_words(ln.split(" - ", 1)[-1][:2000], copied)} for ln in errors[:200]]  # fmt: skip
     if "FOUND NO ERRORS" in last:
         return CheckOutcome("passed", findings, message="The official package checker found no errors.",
                             verdict="pass")  # fmt: skip
     if "FOUND ERRORS" in last:
         return CheckOutcome("failed", findings, message="The official package checker found errors.", verdict="fail")
+    if proc.returncode is not None and proc.returncode < 0:
+        name = signal.Signals(-proc.returncode).name if -proc.returncode in signal.Signals._value2member_map_ else ""
+        message = (f"The official checker was stopped by signal {-proc.returncode} {name} (resource limits: "
+                   f"{limits.cpu_seconds} s CPU, {limits.memory_bytes} bytes of memory, {limits.file_bytes} bytes "
+                   "per file).")  # fmt: skip
+        return CheckOutcome("errored", [{"severity": "error", "check": "official.stopped", "key": None, "line": None,
+                                         "path": "", "message": message}], message=message)  # fmt: skip
     tail = (stderr or text).strip().splitlines()[-1:] or ["no output"]
-    words = official_words(tail[0][:500], scratch)
+    words = official_words(tail[0][:500], copied)
     if not words["path"]:
         words["message"] = f"The official package checker crashed (exit {proc.returncode}): {words['message']}"
     findings.append({"severity": "error", "check": "official.crash", "key": None, "line": None, **words})
@@ -240,3 +309,52 @@ def excerpt(root: Path, rel_path: str, line: int | None, limit: int = 300) -> st
                 text = raw.decode("utf-8", "replace").rstrip("\r\n")
                 return text if len(text) <= limit else text[:limit] + "…"
     return ""
+
+
+# ---------------------------------------------------------------- inference rounds
+
+
+def inference_check(kind: str, root: Path, ruleset: str, division: str) -> CheckOutcome:
+    """One check kind of an inference round, from the inference checker's report on the unpacked
+    submitter folder (``root``) of ``division``. Findings keep the file relative to the package and
+    carry their result folder (``results/<system>/<model>/<scenario>``) as their key."""
+    from submissions.compliance.inference import check_inference_submitter
+
+    report = check_inference_submitter(root, ruleset, division)
+    prefix = f"{division}/{report.submitter}/"
+
+    def rel(path: str | None) -> str:
+        return path[len(prefix) :] if path and path.startswith(prefix) else (path or "")
+
+    def finding(f, where: str | None) -> dict:  # type: ignore[no-untyped-def]
+        return {**f.to_dict(), "path": rel(f.file), "key": rel(where)[:120] if where else None}
+
+    package = [finding(f, None) for f in report.findings]
+    systems = [f for f in package if f["check"].startswith("inference.system")]
+    if kind == "system_descriptions":
+        return CheckOutcome(_state(systems), systems)
+    if kind == "result_files":
+        findings = [finding(f, r.path) for r in report.results for f in r.findings]
+        failing = sum(not r.passed for r in report.results)
+        message = f"{len(report.results)} result folders checked"
+        if failing:
+            message += f"; {failing} do not pass"
+        return CheckOutcome("failed" if failing else "passed", findings, message=message)
+    if kind in ("package_rules", "official_verifier"):
+        rules = [f for f in package if f not in systems]
+        state = "passed" if report.passed else "failed"
+        if kind == "official_verifier":
+            # The official inference checker is not published as a package the portal could run;
+            # the inference checker reproduces its verdicts (docs/compliance.md).
+            message = (
+                "The official MLPerf Inference checker is not published as a package; this is the "
+                f"inference checker's package verdict ({report.verdict}), which reproduces it."
+            )
+            return CheckOutcome(state, [], message=message)
+        return CheckOutcome(state, rules, verdict=report.verdict)
+    if kind == "scores":
+        passing = [r for r in report.results if r.passed]
+        lines = [f"{rel(r.path)}: {r.score:g} {r.units}" for r in passing]
+        message = f"{len(passing)} passing results with scores" + (": " + "; ".join(lines) if lines else "")
+        return CheckOutcome("passed", [], message=message[:5000])
+    return CheckOutcome("errored", message=f"Unknown check kind {kind!r}.")

@@ -197,7 +197,8 @@ class CheckRun(models.Model):
     progress_total = models.PositiveIntegerField(default=0)
     queued_at = models.DateTimeField()
     started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    # Indexed: the workers page counts the checks finished in the last hour among all of them.
+    finished_at = models.DateTimeField(null=True, blank=True, db_index=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     worker = models.CharField(max_length=255, blank=True)
     message = models.TextField(blank=True)
@@ -287,6 +288,10 @@ class Score(models.Model):
     minutes = models.FloatField()
     number_of_models = models.PositiveIntegerField(null=True, blank=True, help_text="Weak scaling only")
     instance_scale = models.PositiveIntegerField(null=True, blank=True, help_text="Weak scaling: nodes × accelerators")
+    # the result summarizer's system columns (blank for scores stored before the engine gave them)
+    system_name = models.CharField(max_length=300, blank=True, default="")
+    accelerator = models.CharField(max_length=300, blank=True, default="")
+    accelerator_count = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["version", "benchmark", "scaling", "system"]
@@ -304,6 +309,10 @@ class Score(models.Model):
         out: dict = {"system": self.system, "benchmark": self.benchmark, "minutes": self.minutes}
         if self.scaling == self.Scaling.WEAK:
             out.update(scaling="weak", number_of_models=self.number_of_models, instance_scale=self.instance_scale)
+        if self.system_name:
+            out.update(
+                system_name=self.system_name, accelerator=self.accelerator, accelerator_count=self.accelerator_count
+            )
         return out
 
 
@@ -323,16 +332,23 @@ class UploadLimit(models.Model):
         return f"{self.per_day}/day for {self.organisation or 'everyone'} in {self.round}"
 
 
-class Notice(models.Model):
-    """An email that went out about a version; the unique constraint sends each once."""
-
-    version = models.ForeignKey(SubmissionVersion, on_delete=models.CASCADE, related_name="notices")
-    kind = models.CharField(max_length=40)
-    recipient = models.EmailField()
-    sent_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["version", "kind", "recipient"], name="one_notice_each")]
-
-    def __str__(self) -> str:
-        return f"{self.kind} to {self.recipient}"
+# The review and publication of a round (issue 12), in their own module; imported here so that they
+# belong to this app and its migrations.
+# What the results explorer (issue 13) adds to the published record, in its own module.
+from submissions.results.models import PublishedResultDetail, PublishedScoreDetail  # noqa: E402, F401
+from submissions.review.models import (  # noqa: E402, F401
+    Ballot,
+    Correction,
+    Objection,
+    ObjectionEvidence,
+    ObjectionResponse,
+    Outcome,
+    Publication,
+    PublishedResult,
+    PublishedScore,
+    ReviewAssignment,
+    RoundReview,
+    Vote,
+    VoteOption,
+    Withdrawal,
+)

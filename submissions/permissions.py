@@ -40,18 +40,32 @@ def _published(round: Round, at: dt.datetime) -> bool:
     return phase is not None and round.published and at >= phase.starts_at
 
 
+def organisation_submitted_to(round: Round, organisation_id: int | None) -> bool:
+    """Whether the organisation has a submission with a version uploaded in time in the round."""
+    if organisation_id is None:
+        return False
+    return Submission.objects.filter(round=round, organisation_id=organisation_id, versions__in_time=True).exists()
+
+
 def can_view_submission(user: Any, submission: Submission, at: dt.datetime | None = None) -> bool:
-    """Before publication only the submitting organisation; after the deadline also the group's
-    chairs; staff always; everyone once the round's results are published."""
+    """The one answer to "who may know about this submission now" (pages, API, mail, exports).
+
+    Before the deadline (plus grace) only the submitting organisation; after it also, for peer
+    review, every organisation that submitted to the round and the chairs of the round's group;
+    staff always; everyone once the round's results are published. Nobody else until publication."""
     at = at or timezone.now()
     if is_staff_admin(user):
         return True
     person = person_of(user)
-    if person is not None and person.is_approved_member and person.organisation_id == submission.organisation_id:
+    approved = person is not None and person.is_approved_member
+    if approved and person.organisation_id == submission.organisation_id:
         return True
     round = submission.round
-    if _after_deadline(round, at) and is_chair(user, round.group):
-        return True
+    if _after_deadline(round, at):
+        if is_chair(user, round.group):
+            return True
+        if approved and organisation_submitted_to(round, person.organisation_id):
+            return True
     return _published(round, at)
 
 

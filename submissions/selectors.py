@@ -1,6 +1,7 @@
 """Reads of submissions, versions, checks and workers, limited to what the asker may see."""
 
 import datetime as dt
+from collections import Counter
 from typing import Any
 
 from django.conf import settings
@@ -17,23 +18,28 @@ from workinggroups.permissions import chaired_groups
 
 
 def submissions_visible_to(user: Any, at: dt.datetime | None = None) -> QuerySet[Submission]:
-    """Every submission `user` may see now: their organisation's, their groups' after the deadline
-    (chairs), published rounds' (everyone), all (staff)."""
+    """Every submission `user` may see now, as `permissions.can_view_submission` decides: their
+    organisation's; after the deadline (plus grace) every submission of the rounds their
+    organisation submitted to and of their groups' rounds (chairs); published rounds' (everyone);
+    all (staff)."""
     at = at or timezone.now()
     qs = Submission.objects.select_related("round__group", "organisation")
     if is_staff_admin(user):
         return qs
     allowed = Q(round__published=True, round__phases__kind="publication", round__phases__starts_at__lte=at)
     person = person_of(user)
-    if person is not None and person.is_approved_member:
+    peer_rounds = Q(pk__in=[])
+    if person is not None and person.is_approved_member and person.organisation_id:
         allowed |= Q(organisation_id=person.organisation_id)
-    groups = list(chaired_groups(user).values_list("pk", flat=True))
-    if groups:
-        past_deadline = [
-            r.pk
-            for r in Round.objects.filter(group__in=groups).prefetch_related("phases")
-            if (d := rounds.round_deadline_with_grace(r)) is not None and at >= d
-        ]
+        # Peer review: the rounds the organisation submitted to (a version in time).
+        peer_rounds = Q(submissions__organisation_id=person.organisation_id, submissions__versions__in_time=True)
+    chair_rounds = Q(group__in=list(chaired_groups(user).values_list("pk", flat=True)))
+    past_deadline = [
+        r.pk
+        for r in Round.objects.filter(peer_rounds | chair_rounds).distinct().prefetch_related("phases")
+        if (d := rounds.round_deadline_with_grace(r)) is not None and at >= d
+    ]
+    if past_deadline:
         allowed |= Q(round_id__in=past_deadline)
     return qs.filter(allowed).distinct()
 
@@ -82,8 +88,14 @@ def round_submissions_for(user: Any, round: Round) -> QuerySet[Submission]:
     return (
         submissions_visible_to(user)
         .filter(round=round)
-        .annotate(latest=Max("versions__number"))
-        .order_by("organisation__name", "division")
+        .annotate(
+            latest=Max("versions__number"),
+            version_count=Count("versions", distinct=True),
+            latest_verdict=Subquery(
+                SubmissionVersion.objects.filter(submission=OuterRef("pk")).order_by("-number").values("verdict")[:1]
+            ),
+        )
+        .order_by("organisation__name", "division", "pk")
     )
 
 
@@ -98,7 +110,10 @@ def worker_overview(now: dt.datetime | None = None) -> dict:
     cutoff = now - dt.timedelta(seconds=settings.WORKER_STALE_AFTER)
     pools = list(WorkerPool.objects.all())
     workers = list(Worker.objects.select_related("pool").order_by("pool__name", "hostname"))
-    queued = dict(CheckRun.objects.filter(state=CheckRun.State.QUEUED).values_list("pool_id").annotate(n=Count("id")))
+    # order_by(): no joins for the model's ordering in these counts over every check run.
+    queued = dict(
+        CheckRun.objects.filter(state=CheckRun.State.QUEUED).order_by().values_list("pool_id").annotate(n=Count("id"))
+    )
     running = list(
         CheckRun.objects.filter(state=CheckRun.State.RUNNING).select_related(
             "version__submission__organisation", "pool"
@@ -109,9 +124,9 @@ def worker_overview(now: dt.datetime | None = None) -> dict:
     serves = {w.pk: [p for p in pools if w.pool_id == p.pk or p.queue in (w.queues or [])] for w in workers}
     live = {w.pk: w.last_heartbeat >= cutoff and not w.stopped_at for w in workers}
     hour_ago = now - dt.timedelta(hours=1)
-    done_last_hour = dict(
-        CheckRun.objects.filter(finished_at__gte=hour_ago).values_list("pool_id").annotate(n=Count("id"))
-    )
+    # Counted here, not with GROUP BY, so that the database reads only the last hour's runs (by the
+    # finished_at index) rather than walking every check run in pool order.
+    done_last_hour = Counter(CheckRun.objects.filter(finished_at__gte=hour_ago).values_list("pool_id", flat=True))
     return {
         "pools": [
             {
@@ -196,7 +211,9 @@ def published_results(round: Round) -> list[dict]:
     rows = [
         {
             "benchmark": s.benchmark if s.scaling == Score.Scaling.STRONG else f"{s.benchmark} (weak scaling)",
-            "system": s.system,
+            "system": s.system_name or s.system,
+            "accelerator": s.accelerator,
+            "accelerator_count": s.accelerator_count,
             "minutes": s.minutes,
             "organisation": s.version.submission.organisation,
             "division": s.version.submission.get_division_display(),

@@ -8,14 +8,19 @@ dead worker or a lost message left behind.
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import datetime as dt
 import hashlib
+import json
 import logging
+import math
 import os
 import platform
 import secrets
 import shutil
-import tempfile
+import threading
+import time
 from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
@@ -23,13 +28,13 @@ from typing import IO, Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from consortium.audit.services import audit_record
+from consortium.common.mail import site_link
 from consortium.members.models import Organisation
-from consortium.portal.mail import portal_mail, site_link
 from submissions import checks
 from submissions.models import (
     ApiToken,
@@ -38,7 +43,6 @@ from submissions.models import (
     CheckRun,
     Finding,
     FixWindow,
-    Notice,
     Score,
     Submission,
     SubmissionVersion,
@@ -47,31 +51,32 @@ from submissions.models import (
     WorkerPing,
     WorkerPool,
 )
+from submissions.notices import submission_mail, version_notify
 from submissions.permissions import can_cancel_checks, can_open_fix_window, can_rerun_checks, upload_refusal
+from submissions.storage import (
+    StoredUpload,
+    archive_path,
+    archive_placed,
+    archive_receive,
+    name_refusal,
+    storage_root,
+)
 from submissions.unpacking import package_root, unpack_archive
 from workinggroups import selectors as rounds
 from workinggroups.models import Round
 
 logger = logging.getLogger(__name__)
 State = CheckRun.State
-ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar", ".zip")
-# The compliance checks that follow a successful unpack, for a suite with a ruleset.
-RULESET_CHECKS = [CheckKind.SYSTEMS, CheckKind.RESULTS, CheckKind.PACKAGE, CheckKind.OFFICIAL]
+# For a suite with a ruleset, the checks that follow the result files check (which computes the
+# engine's report): the slices of that report, and the official verifier.
+AFTER_ENGINE_REPORT = [CheckKind.SYSTEMS, CheckKind.PACKAGE, CheckKind.SCORES, CheckKind.OFFICIAL]
 
 
 class CheckCancelled(Exception):
     pass
 
 
-# ---------------------------------------------------------------- storage
-
-
-def storage_root() -> Path:
-    return Path(settings.MEDIA_ROOT) / "submissions"
-
-
-def archive_path(sha256: str) -> Path:
-    return storage_root() / "archives" / sha256[:2] / sha256
+# ---------------------------------------------------------------- storage (submissions/storage.py)
 
 
 def version_folder(version: SubmissionVersion) -> Path:
@@ -81,34 +86,6 @@ def version_folder(version: SubmissionVersion) -> Path:
 def version_package_root(version: SubmissionVersion) -> Path | None:
     unpacked = version_folder(version) / "package"
     return package_root(unpacked) if unpacked.is_dir() else None
-
-
-def archive_store(source: IO[bytes]) -> tuple[str, int]:
-    """Streams `source` into the content-addressed store; returns (sha256, size). Never overwrites."""
-    digest = hashlib.sha256()
-    size = 0
-    incoming = storage_root() / "incoming"
-    incoming.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=incoming)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            for chunk in iter(lambda: source.read(1024 * 1024), b""):
-                digest.update(chunk)
-                size += len(chunk)
-                out.write(chunk)
-        sha = digest.hexdigest()
-        final = archive_path(sha)
-        final.parent.mkdir(parents=True, exist_ok=True)
-        if final.exists():
-            os.unlink(tmp_name)  # same bytes already stored: keep the first copy untouched
-        else:
-            os.replace(tmp_name, final)
-            os.chmod(final, 0o444)
-        return sha, size
-    except BaseException:
-        if os.path.exists(tmp_name):
-            os.unlink(tmp_name)
-        raise
 
 
 # ---------------------------------------------------------------- API tokens
@@ -194,14 +171,13 @@ def upload_window_refusal(round: Round, submission: Submission | None, now: dt.d
     return f"The submission window of {round} is not open."
 
 
-@transaction.atomic
 def submission_upload(
     *,
     round: Round,
     organisation: Organisation,
     division: str,
     category: str,
-    archive: IO[bytes],
+    archive: IO[bytes] | StoredUpload,
     original_name: str,
     actor: Any,
     source: str,
@@ -209,8 +185,37 @@ def submission_upload(
     now: dt.datetime | None = None,
     enforce_rules: bool = True,
 ) -> SubmissionVersion:
-    """A new immutable version of the organisation's submission to `round`, queued for checking."""
+    """A new immutable version of the organisation's submission to `round`, queued for checking.
+
+    No transaction is open while the bytes arrive: the rules are checked first (cheap reads), the
+    archive streams into the store's incoming/ folder with its size and type checked as it comes
+    (or arrives already streamed, from ArchiveUploadHandler), and the version is then recorded in one
+    short transaction that checks the rules again under the submission's lock. A refused or failed
+    upload leaves nothing in the store."""
     now = now or timezone.now()
+    name = os.path.basename(original_name or "").strip()
+    try:
+        _upload_check(round, organisation, division, category, name, actor, now, enforce_rules, locked=False)
+        upload = archive if isinstance(archive, StoredUpload) else archive_receive(archive, name=name)
+    except BaseException:
+        if isinstance(archive, StoredUpload):
+            archive.discard()
+        raise
+    try:
+        with archive_placed(upload):
+            return _version_record(
+                round=round, organisation=organisation, division=division, category=category, name=name,
+                upload=upload, actor=actor, source=source, ip_address=ip_address, now=now,
+                enforce_rules=enforce_rules,
+            )  # fmt: skip
+    finally:
+        upload.discard()  # when the same bytes were stored already, or the record failed
+
+
+def _upload_check(
+    round: Round, organisation: Organisation, division: str, category: str, name: str, actor: Any,
+    now: dt.datetime, enforce_rules: bool, *, locked: bool, submission: Submission | None = None,
+) -> None:  # fmt: skip
     if enforce_rules:
         refusal = upload_refusal(actor, round, organisation)
         if refusal:
@@ -221,32 +226,44 @@ def submission_upload(
         errors["division"] = f"Choose a division of this round: {allowed}."
     if category not in Submission.Category.values:
         errors["category"] = "Choose an availability category."
-    name = os.path.basename(original_name or "").strip()
-    if not name.lower().endswith(ARCHIVE_SUFFIXES):
-        errors["archive"] = f"Upload a .tar.gz, .tgz, .tar or .zip archive (got {name or 'no file'!r})."
+    refusal = name_refusal(name)
+    if refusal:
+        errors["archive"] = refusal
     if errors:
         raise ValidationError(errors)
+    if not enforce_rules:
+        return
+    if not locked:
+        submission = (
+            Submission.objects.filter(round=round, organisation=organisation, division=division)
+            .prefetch_related("fix_windows")
+            .first()
+        )
+    refusal = upload_window_refusal(round, submission, now)
+    if refusal:
+        raise ValidationError(refusal)
+    limit = upload_limit_for(round, organisation)
+    if uploads_today(round, organisation, now) >= limit:
+        raise ValidationError(
+            f"{organisation} has used its {limit} uploads for today in {round}; try again tomorrow "
+            f"(uploads the portal failed to check do not count)."
+        )
+
+
+@transaction.atomic
+def _version_record(
+    *, round: Round, organisation: Organisation, division: str, category: str, name: str, upload: StoredUpload,
+    actor: Any, source: str, ip_address: str | None, now: dt.datetime, enforce_rules: bool,
+) -> SubmissionVersion:  # fmt: skip
     submission = (
         Submission.objects.select_for_update()
         .filter(round=round, organisation=organisation, division=division)
         .prefetch_related("fix_windows")
         .first()
     )
-    if enforce_rules:
-        refusal = upload_window_refusal(round, submission, now)
-        if refusal:
-            raise ValidationError(refusal)
-        limit = upload_limit_for(round, organisation)
-        if uploads_today(round, organisation, now) >= limit:
-            raise ValidationError(
-                f"{organisation} has used its {limit} uploads for today in {round}; try again tomorrow "
-                f"(uploads the portal failed to check do not count)."
-            )
-    sha, size = archive_store(archive)
-    if size == 0:
-        raise ValidationError({"archive": "The uploaded file is empty."})
-    if size > settings.SUBMISSION_MAX_ARCHIVE_BYTES:
-        raise ValidationError({"archive": f"The archive is larger than {settings.SUBMISSION_MAX_ARCHIVE_BYTES} bytes."})
+    if enforce_rules:  # again, under the lock: the window or the daily limit may have moved meanwhile
+        _upload_check(round, organisation, division, category, name, actor, now, True, locked=True,
+                      submission=submission)  # fmt: skip
     if submission is None:
         submission = Submission.objects.create(
             round=round, organisation=organisation, division=division, category=category, created_by=actor
@@ -259,8 +276,8 @@ def submission_upload(
     version = SubmissionVersion.objects.create(
         submission=submission,
         number=number,
-        sha256=sha,
-        size=size,
+        sha256=upload.sha256,
+        size=upload.size,
         original_name=name[:255],
         uploaded_by=actor if getattr(actor, "is_authenticated", False) else None,
         uploaded_at=now,
@@ -271,7 +288,7 @@ def submission_upload(
     )
     audit_record(
         actor=actor, action="submissions.version_uploaded", target=version, organisation=organisation,
-        ip_address=ip_address, data={"sha256": sha, "size": size, "source": source},
+        ip_address=ip_address, data={"sha256": upload.sha256, "size": upload.size, "source": source},
     )  # fmt: skip
     run_create(version=version, kind=CheckKind.UNPACK)
     return version
@@ -301,6 +318,36 @@ def fix_window_open(
 
 # ---------------------------------------------------------------- check runs
 
+# Errors worth another try: the connection to the database or the broker dropped. Anything else (a
+# DataError, an IntegrityError, a bug) would fail the same way again: the run ends `errored` with a
+# finding instead of being retried for ever.
+TRANSIENT_DATABASE_ERRORS: tuple[type[BaseException], ...] = (OperationalError, InterfaceError)
+
+
+def _broker_errors() -> tuple[type[BaseException], ...]:
+    from kombu.exceptions import OperationalError as BrokerOperationalError
+
+    errors: list[type[BaseException]] = [BrokerOperationalError, ConnectionError]
+    try:
+        import redis.exceptions
+
+        errors += [redis.exceptions.ConnectionError, redis.exceptions.TimeoutError]
+    except ImportError:  # pragma: no cover - redis is a dependency of celery[redis]
+        pass
+    return tuple(errors)
+
+
+TRANSIENT_ERRORS = TRANSIENT_DATABASE_ERRORS + _broker_errors()
+
+
+class TransientCheckError(Exception):
+    """A connection-level error while running `attempt`; the task retries that attempt."""
+
+    def __init__(self, attempt: int, error: BaseException):
+        super().__init__(f"{type(error).__name__}: {error}")
+        self.attempt = attempt
+        self.error = error
+
 
 def pool_for(kind: str) -> WorkerPool | None:
     """The pool that runs `kind`: the first (by name) that lists it, else the pool on the default queue."""
@@ -310,12 +357,19 @@ def pool_for(kind: str) -> WorkerPool | None:
     return WorkerPool.objects.filter(queue=settings.CELERY_TASK_DEFAULT_QUEUE).first()
 
 
+def _queue_of(run: CheckRun) -> str:
+    return run.pool.queue if run.pool else settings.CELERY_TASK_DEFAULT_QUEUE
+
+
 def _announce(run: CheckRun) -> None:
-    """Send the Celery message for the run's current attempt to its pool's queue (after commit)."""
+    """Send the Celery message for the run's current attempt to its pool's queue (after commit).
+
+    Robust: when the broker is away, the run stays queued in the database and the reaper announces
+    it again once the message is found missing."""
     from submissions.tasks import check_run_execute
 
     hard = settings.CHECK_TIME_LIMITS.get(run.kind, settings.CHECK_HARD_TIME_LIMIT)
-    queue = run.pool.queue if run.pool else settings.CELERY_TASK_DEFAULT_QUEUE
+    queue = _queue_of(run)
     run_id, attempt = run.pk, run.attempt
     transaction.on_commit(
         lambda: check_run_execute.apply_async(
@@ -323,7 +377,12 @@ def _announce(run: CheckRun) -> None:
             queue=queue,
             time_limit=hard,
             soft_time_limit=max(hard - 30, 1),
-        )
+            # A dropped connection is re-made at once; a broker that stays away costs a few seconds
+            # and the reaper announces the run again later (robust: the commit stands either way).
+            retry=True,
+            retry_policy={"max_retries": 3, "interval_start": 0.2, "interval_step": 0.5, "interval_max": 1},
+        ),
+        robust=True,
     )
 
 
@@ -339,6 +398,10 @@ def run_create(*, version: SubmissionVersion, kind: str) -> CheckRun | None:
     return run
 
 
+def _stale_before(now: dt.datetime) -> dt.datetime:
+    return now - dt.timedelta(seconds=settings.WORKER_STALE_AFTER)
+
+
 def run_claim(*, run_id: int, attempt: int, worker: str) -> bool:
     """queued → running, for this attempt only. False: a duplicate, late or cancelled message."""
     now = timezone.now()
@@ -351,17 +414,46 @@ def run_claim(*, run_id: int, attempt: int, worker: str) -> bool:
     return bool(claimed)
 
 
+def run_take_over(*, run_id: int, attempt: int, worker: str) -> int | None:
+    """A redelivered message for an attempt that is `running` but whose process died: the attempt is
+    recorded as lost and this worker runs the next one. Returns the attempt now claimed, or None.
+
+    The process died when the run's heartbeat is stale, or when the message comes back to the very
+    node that ran it (Celery requeues the message of a pool child that was killed)."""
+    now = timezone.now()
+    with transaction.atomic():
+        run = CheckRun.objects.select_for_update().select_related("version").filter(pk=run_id).first()
+        if run is None or run.state != State.RUNNING or run.attempt != attempt or run.cancel_requested:
+            return None
+        beat = run.heartbeat_at or run.started_at
+        if not ((beat is not None and beat < _stale_before(now)) or run.worker == worker):
+            return None
+        reason = f"Worker {run.worker or '?'} stopped running attempt {attempt}; {worker} took its message over."
+        if attempt >= settings.CHECK_MAX_ATTEMPTS:
+            _run_give_up(run, now=now, reason=reason)
+            return None
+        CheckAttempt.objects.filter(run=run, number=attempt).update(outcome="lost", finished_at=now, message=reason)
+        CheckRun.objects.filter(pk=run_id, attempt=attempt, state=State.RUNNING).update(
+            attempt=attempt + 1, worker=worker, started_at=now, heartbeat_at=now, progress_done=0,
+            progress_total=0, message=reason[:5000],
+        )  # fmt: skip
+        CheckAttempt.objects.update_or_create(
+            run=run, number=attempt + 1, defaults={"worker": worker, "started_at": now}
+        )
+    return attempt + 1
+
+
 def run_progress(*, run_id: int, attempt: int, done: int, total: int) -> None:
     """Records progress and a heartbeat; stops the check when it was cancelled or taken away."""
     updated = CheckRun.objects.filter(pk=run_id, attempt=attempt, state=State.RUNNING, cancel_requested=False).update(
-        progress_done=done, progress_total=total, heartbeat_at=timezone.now()
+        progress_done=max(0, done), progress_total=max(0, total), heartbeat_at=timezone.now()
     )
     if not updated:
         raise CheckCancelled()
 
 
 def run_heartbeat(*, run_id: int, attempt: int) -> None:
-    """Marks a long step of a running check as alive; stops it when it was cancelled or taken away."""
+    """Marks a running check as alive; stops it when it was cancelled or taken away."""
     updated = CheckRun.objects.filter(pk=run_id, attempt=attempt, state=State.RUNNING, cancel_requested=False).update(
         heartbeat_at=timezone.now()
     )
@@ -369,20 +461,144 @@ def run_heartbeat(*, run_id: int, attempt: int) -> None:
         raise CheckCancelled()
 
 
+class RunHeartbeat:
+    """A thread that writes the run's heartbeat every WORKER_HEARTBEAT_INTERVAL seconds while one
+    attempt runs, whatever the check kind: a process that dies (SIGKILL, OOM) stops beating and the
+    reaper re-queues the run once the heartbeat is older than WORKER_STALE_AFTER.
+
+    When the beat finds the attempt no longer running (cancelled, or taken over as a new attempt),
+    `gone` is set; the check's own progress reports and ticks stop the check then."""
+
+    def __init__(self, *, run_id: int, attempt: int, interval: float | None = None):
+        self.run_id, self.attempt = run_id, attempt
+        self.interval = interval if interval is not None else settings.WORKER_HEARTBEAT_INTERVAL
+        self.gone = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name=f"run-heartbeat-{run_id}", daemon=True)
+
+    def __enter__(self) -> RunHeartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=max(self.interval, 1) + 5)
+
+    def check(self) -> None:
+        if self.gone.is_set():
+            raise CheckCancelled()
+
+    def _loop(self) -> None:
+        from django.db import connection
+
+        try:
+            while not self._stop.wait(self.interval):
+                try:
+                    run_heartbeat(run_id=self.run_id, attempt=self.attempt)
+                except CheckCancelled:
+                    self.gone.set()
+                    return
+                except Exception:  # the database hiccuped: beat again next time
+                    logger.warning("heartbeat of run %s failed", self.run_id, exc_info=True)
+                    connection.close()
+        finally:
+            connection.close()
+
+
+# ---------------------------------------------------------------- what the engine returns, made safe to store
+
+
+def _text(value: Any, limit: int | None = None) -> str:
+    """Any value as text PostgreSQL accepts (no NUL), at most `limit` characters."""
+    text = value if isinstance(value, str) else ("" if value is None else str(value))
+    text = text.replace("\x00", "\ufffd")
+    if limit is not None and len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return text
+
+
+def _count(value: Any, maximum: int = 2**31 - 1) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    number = int(value)
+    return number if 0 <= number <= maximum else None
+
+
+def _limit(model: type, field: str) -> int:
+    return model._meta.get_field(field).max_length
+
+
+def finding_clean(raw: Any) -> dict[str, Any]:
+    """One finding from the engine or the official checker, with every field of the type and length
+    the Finding table takes; whatever is missing or malformed becomes a safe default."""
+    f = raw if isinstance(raw, dict) else {"message": raw}
+    severity = f.get("severity")
+    if severity not in Finding.Severity.values:
+        severity = Finding.Severity.ERROR
+    key = f.get("key")
+    return {
+        "severity": severity,
+        "check": _text(f.get("check") or "engine.unknown", _limit(Finding, "check_id")),
+        "key": _text(key, _limit(Finding, "key")) if key not in (None, "") else None,
+        "path": _text(f.get("path") or "", _limit(Finding, "path")),
+        "line": _count(f.get("line")),
+        "message": _text(f.get("message") or "", 20_000),
+    }
+
+
+def scores_clean(raw: Any) -> list[dict[str, Any]]:
+    """The engine's scores, fitted to the Score table: names shortened to the column, numbers checked,
+    one score per (system, benchmark, scaling) (a second one after shortening is dropped)."""
+    out: dict[tuple, dict[str, Any]] = {}
+    for s in raw if isinstance(raw, list) else []:
+        if not isinstance(s, dict):
+            continue
+        minutes = s.get("minutes")
+        if isinstance(minutes, bool) or not isinstance(minutes, int | float) or not math.isfinite(minutes):
+            continue
+        scaling = s.get("scaling") if s.get("scaling") in Score.Scaling.values else Score.Scaling.STRONG
+        score = {
+            "system": _text(s.get("system"), _limit(Score, "system")),
+            "benchmark": _text(s.get("benchmark"), _limit(Score, "benchmark")),
+            "minutes": float(minutes),
+            "scaling": scaling,
+            "number_of_models": _count(s.get("number_of_models")),
+            "instance_scale": _count(s.get("instance_scale")),
+            "system_name": _text(s.get("system_name") or "", _limit(Score, "system_name")),
+            "accelerator": _text(s.get("accelerator") or "", _limit(Score, "accelerator")),
+            "accelerator_count": _count(s.get("accelerator_count")),
+        }
+        out.setdefault((score["system"], score["benchmark"], scaling), score)
+    return list(out.values())
+
+
+def _portal_finding(check: str, message: str) -> dict[str, Any]:
+    return {"severity": "error", "check": check, "key": None, "line": None, "path": "", "message": message}
+
+
 def run_finish(
     *, run_id: int, attempt: int, state: str, message: str = "", findings: list[dict] | None = None,
     scores: list[dict] | None = None, excerpt_root: Path | None = None, verdicts: dict[str, str] | None = None,
 ) -> bool:  # fmt: skip
-    """running → passed | failed | errored | cancelled, with its findings, in one transaction."""
+    """running → passed | failed | errored | cancelled, with its findings, in one transaction.
+    Everything the check returned is fitted to the tables first, so no input raises a database error."""
+    if state not in CheckRun.FINAL_STATES:
+        state = State.ERRORED
+    message = _text(message, 5000)
+    clean = [finding_clean(f) for f in findings or []]
+    clean_scores = scores_clean(scores) if scores is not None else None
+    verdicts = {k: _text(v, 10) for k, v in (verdicts or {}).items() if k in ("engine_verdict", "official_verdict")}
     now = timezone.now()
     with transaction.atomic():
         done = CheckRun.objects.filter(pk=run_id, attempt=attempt, state=State.RUNNING).update(
-            state=state, message=message[:5000], finished_at=now
+            state=state, message=message, finished_at=now
         )
         if not done:
             return False
         CheckAttempt.objects.filter(run_id=run_id, number=attempt).update(
-            finished_at=now, outcome=state, message=message[:5000]
+            finished_at=now, outcome=state, message=message
         )
         Finding.objects.bulk_create(
             [
@@ -390,45 +606,39 @@ def run_finish(
                     run_id=run_id,
                     attempt=attempt,
                     severity=f["severity"],
-                    check_id=f["check"][:80],
-                    key=(f.get("key") or None),
-                    path=(f.get("path") or "")[:500],
-                    line=f.get("line"),
+                    check_id=f["check"],
+                    key=f["key"],
+                    path=f["path"],
+                    line=f["line"],
                     message=f["message"],
-                    excerpt=checks.excerpt(excerpt_root, f.get("path") or "", f.get("line")) if excerpt_root else "",
+                    excerpt=_text(checks.excerpt(excerpt_root, f["path"], f["line"]), 1000) if excerpt_root else "",
                 )
-                for f in findings or []
+                for f in clean
             ],
             batch_size=1000,
         )
         run = CheckRun.objects.select_related("version").get(pk=run_id)
         if verdicts:  # engine_verdict / official_verdict, settled together with the run
             SubmissionVersion.objects.filter(pk=run.version_id).update(**verdicts)
-        if scores is not None:
+        if clean_scores is not None:
             Score.objects.filter(version=run.version).delete()
-            Score.objects.bulk_create(
-                [
-                    Score(
-                        version=run.version,
-                        system=s["system"],
-                        benchmark=s["benchmark"],
-                        minutes=s["minutes"],
-                        scaling=s.get("scaling", Score.Scaling.STRONG),
-                        number_of_models=s.get("number_of_models"),
-                        instance_scale=s.get("instance_scale"),
-                    )
-                    for s in scores
-                ]
-            )
+            Score.objects.bulk_create([Score(version=run.version, **s) for s in clean_scores])
         version_advance(version=run.version)
     return True
 
 
+def run_error(*, run_id: int, attempt: int, check: str, message: str) -> bool:
+    """A check that could not run to its end (a bug, a time limit): `errored`, with a finding that says so."""
+    return run_finish(
+        run_id=run_id, attempt=attempt, state=State.ERRORED, message=message, findings=[_portal_finding(check, message)]
+    )
+
+
 def run_requeue_transient(*, run_id: int, attempt: int, error: str) -> bool:
-    """A transient failure (database or disk hiccup): back to queued for the same attempt."""
+    """A transient failure (database or broker connection): back to queued for the same attempt."""
     return bool(
         CheckRun.objects.filter(pk=run_id, attempt=attempt, state=State.RUNNING).update(
-            state=State.QUEUED, message=f"Retrying after a transient error: {error}"[:5000]
+            state=State.QUEUED, message=_text(f"Retrying after a transient error: {error}", 5000)
         )
     )
 
@@ -441,7 +651,7 @@ def run_cancel(*, run: CheckRun, actor: Any, ip_address: str | None = None) -> C
     if CheckRun.objects.filter(pk=run.pk, state=State.QUEUED).update(state=State.CANCELLED, finished_at=now):
         CheckAttempt.objects.filter(run=run, number=run.attempt).update(outcome=State.CANCELLED, finished_at=now)
     elif CheckRun.objects.filter(pk=run.pk, state=State.RUNNING).update(cancel_requested=True):
-        pass  # the worker sees it at its next progress report and stops
+        pass  # the worker sees it at its next progress report or heartbeat and stops
     else:
         raise ValidationError("This check has already finished.")
     audit_record(actor=actor, action="submissions.check_cancelled", target=run,
@@ -451,17 +661,21 @@ def run_cancel(*, run: CheckRun, actor: Any, ip_address: str | None = None) -> C
     return run
 
 
-def _retry(run: CheckRun, *, requested_by: Any | None, message: str) -> None:
+def _retry(run: CheckRun, *, requested_by: Any | None, message: str, from_state: str | None = None) -> bool:
     """Next attempt of a run: history (attempts and their findings) is kept."""
-    updated = CheckRun.objects.filter(pk=run.pk, attempt=run.attempt).update(
+    current = CheckRun.objects.filter(pk=run.pk, attempt=run.attempt)
+    if from_state is not None:
+        current = current.filter(state=from_state)
+    updated = current.update(
         state=State.QUEUED, attempt=run.attempt + 1, progress_done=0, progress_total=0, worker="",
-        started_at=None, finished_at=None, heartbeat_at=None, cancel_requested=False, message=message,
+        started_at=None, finished_at=None, heartbeat_at=None, cancel_requested=False, message=_text(message, 5000),
         queued_at=timezone.now(), pool=pool_for(run.kind),
     )  # fmt: skip
     if updated:
         run.refresh_from_db()
         CheckAttempt.objects.get_or_create(run=run, number=run.attempt, defaults={"requested_by": requested_by})
         _announce(run)
+    return bool(updated)
 
 
 @transaction.atomic
@@ -482,46 +696,140 @@ def run_rerun(*, run: CheckRun, actor: Any, ip_address: str | None = None) -> Ch
     return run
 
 
-def runs_reap(*, now: dt.datetime | None = None) -> dict[str, int]:
-    """The reaper (beat): re-queue running checks whose worker stopped sending heartbeats (a new
-    attempt, at most CHECK_MAX_ATTEMPTS, then errored), and announce again queued checks whose
-    message seems lost."""
-    now = now or timezone.now()
-    stale = now - dt.timedelta(seconds=settings.WORKER_STALE_AFTER)
-    live_workers = set(
-        Worker.objects.filter(last_heartbeat__gte=stale, stopped_at=None).values_list("hostname", flat=True)
+def _run_give_up(run: CheckRun, *, now: dt.datetime, reason: str) -> bool:
+    """The run used up CHECK_MAX_ATTEMPTS: `errored` with a finding saying what happened; the uploader
+    and staff are told. Call inside a transaction."""
+    message = f"Gave up after {run.attempt} attempts (CHECK_MAX_ATTEMPTS): {reason}"
+    if not CheckRun.objects.filter(pk=run.pk, attempt=run.attempt, state=run.state).update(
+        state=State.ERRORED, message=_text(message, 5000), finished_at=now
+    ):
+        return False
+    CheckAttempt.objects.filter(run=run, number=run.attempt).update(outcome="lost", finished_at=now, message=message)
+    f = _portal_finding("portal.gave_up", message)
+    Finding.objects.create(run=run, attempt=run.attempt, severity=f["severity"], check_id=f["check"], message=message)
+    run_id = run.pk
+    transaction.on_commit(lambda: run_gave_up_notify(run_id=run_id), robust=True)
+    version_advance(version=run.version)
+    return True
+
+
+def run_gave_up_notify(*, run_id: int) -> None:
+    """Tell the uploader and staff that the portal gave up on a check (each once)."""
+    from django.contrib.auth import get_user_model
+
+    run = CheckRun.objects.select_related("version__submission__round", "version__submission__organisation",
+                                          "version__uploaded_by").get(pk=run_id)  # fmt: skip
+    version = run.version
+    subject = f"Check could not be run: {version.submission} v{version.number} · {run.get_kind_display()}"
+    link = site_link("submissions:detail", pk=version.submission_id)
+    body = f"{run.message}\n\nA chair or staff can re-run the check.\n\n{link}\n"
+    # Staff admins (superusers); dataset admins are staff too but may not see unpublished results.
+    staff = get_user_model().objects.filter(is_superuser=True, is_active=True).exclude(email="")
+    recipients = {u.email for u in staff}
+    if version.uploaded_by and version.uploaded_by.email:
+        recipients.add(version.uploaded_by.email)
+    submission_mail(
+        key=f"gave_up:{run.pk}:{run.attempt}",
+        submission=version.submission,
+        recipients=sorted(recipients),
+        subject=subject,
+        body=body,
     )
+
+
+def _message_run(raw: Any) -> tuple[int, int] | None:
+    """(run_id, attempt) of a check_run_execute message as the broker stores it, else None."""
+    try:
+        envelope = raw if isinstance(raw, dict) else json.loads(raw)
+        if envelope.get("headers", {}).get("task") != "submissions.check_run_execute":
+            return None
+        body = envelope["body"]
+        if envelope.get("properties", {}).get("body_encoding") == "base64":
+            body = base64.b64decode(body)
+        kwargs = json.loads(body)[1]
+        return int(kwargs["run_id"]), int(kwargs.get("attempt", 1))
+    except (ValueError, KeyError, IndexError, TypeError, AttributeError):
+        return None
+
+
+def _messages_waiting(queue: str) -> set[tuple[int, int]] | None:
+    """The (run_id, attempt) of every check message waiting in a broker queue, read from the broker
+    itself (Redis lists, or the embedded broker's folder); None when the broker cannot be read."""
+    url = settings.CELERY_BROKER_URL
+    raw: list[Any] = []
+    try:
+        if url.startswith(("redis://", "rediss://")):
+            import redis
+            from kombu.transport.redis import PRIORITY_STEPS, Channel
+
+            client = redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=5)
+            try:
+                for pri in PRIORITY_STEPS:
+                    raw += client.lrange(f"{queue}{Channel.sep}{pri}" if pri else queue, 0, -1)
+                # Delivered to a worker but not acknowledged: in flight while the delivery is recent (a
+                # live worker claims it at once); an old one belongs to a worker that died with it.
+                recent = time.time() - settings.WORKER_STALE_AFTER
+                tags = client.zrangebyscore(Channel.unacked_index_key, recent, "+inf")
+                for item in client.hmget(Channel.unacked_key, tags) if tags else []:
+                    with contextlib.suppress(ValueError, TypeError, IndexError):
+                        raw.append(json.loads(item)[0] if item else "")
+            finally:
+                client.close()
+        elif url.startswith("filesystem://"):
+            folder = Path(settings.CELERY_BROKER_TRANSPORT_OPTIONS["data_folder_in"])
+            for path in folder.glob(f"*.{queue}.msg"):
+                with contextlib.suppress(FileNotFoundError):
+                    raw.append(path.read_bytes())
+        else:
+            return None
+    except Exception:
+        logger.warning("could not read the messages of queue %s", queue, exc_info=True)
+        return None
+    return {run for item in raw if (run := _message_run(item)) is not None}
+
+
+def runs_reap(*, now: dt.datetime | None = None) -> dict[str, int]:
+    """The reaper (beat). Running checks whose run heartbeat is older than WORKER_STALE_AFTER are
+    re-queued as a new attempt, whoever their node is; queued checks whose message seems lost
+    (queued longer than CHECK_REQUEUE_AFTER, and their message is not in the broker's queue) are
+    announced again as a new attempt. Both stop at CHECK_MAX_ATTEMPTS: the run is then
+    `errored` with a finding, and the uploader and staff are told."""
+    now = now or timezone.now()
+    stale = _stale_before(now)
     requeued = gave_up = announced = 0
-    for run in CheckRun.objects.filter(state=State.RUNNING).select_related("version"):
-        if run.worker in live_workers:
-            continue
-        # The run's own heartbeat (progress) may still be fresh if the worker row lags: trust the worker.
+    dead = CheckRun.objects.filter(state=State.RUNNING).filter(
+        Q(heartbeat_at__lt=stale) | Q(heartbeat_at=None, started_at__lt=stale) | Q(heartbeat_at=None, started_at=None)
+    )
+    for run in dead.select_related("version"):
+        beat = run.heartbeat_at or run.started_at
+        since = f" since {beat:%H:%M:%S} UTC" if beat else ""
+        reason = f"worker {run.worker or '?'} sent no heartbeat for this check{since}."
         with transaction.atomic():
             if run.attempt >= settings.CHECK_MAX_ATTEMPTS:
-                message = (
-                    f"Gave up after {run.attempt} attempts: worker {run.worker or '?'} stopped responding "
-                    "during the check."
+                gave_up += _run_give_up(run, now=now, reason=reason)
+                continue
+            if _retry(run, requested_by=None, message=f"Retrying: {reason}", from_state=State.RUNNING):
+                CheckAttempt.objects.filter(run=run, number=run.attempt - 1).update(
+                    outcome="lost", finished_at=now, message=reason
                 )
-                if CheckRun.objects.filter(pk=run.pk, attempt=run.attempt, state=State.RUNNING).update(
-                    state=State.ERRORED, message=message, finished_at=now
-                ):
-                    CheckAttempt.objects.filter(run=run, number=run.attempt).update(
-                        outcome="lost", finished_at=now, message=message
-                    )
-                    gave_up += 1
-                    version_advance(version=run.version)
-            else:
-                CheckAttempt.objects.filter(run=run, number=run.attempt).update(
-                    outcome="lost", finished_at=now, message=f"Worker {run.worker} stopped responding."
-                )
-                _retry(run, requested_by=None, message=f"Worker {run.worker} stopped responding; retrying.")
                 requeued += 1
     lost_before = now - dt.timedelta(seconds=settings.CHECK_REQUEUE_AFTER)
-    for run in CheckRun.objects.filter(state=State.QUEUED, queued_at__lt=lost_before).select_related("pool"):
+    old = list(CheckRun.objects.filter(state=State.QUEUED, queued_at__lt=lost_before).select_related("pool", "version"))
+    waiting = {queue: _messages_waiting(queue) for queue in {_queue_of(r) for r in old}}
+    for run in old:
+        messages = waiting[_queue_of(run)]
+        if messages is not None and (run.pk, run.attempt) in messages:
+            continue  # its message is waiting in the queue: a backlog, not a loss
+        reason = f"its message was not picked up within {settings.CHECK_REQUEUE_AFTER} s and is not in its queue."
         with transaction.atomic():
-            CheckRun.objects.filter(pk=run.pk, state=State.QUEUED).update(queued_at=now)
-            _announce(run)
-        announced += 1
+            if run.attempt >= settings.CHECK_MAX_ATTEMPTS:
+                gave_up += _run_give_up(run, now=now, reason=reason)
+                continue
+            if _retry(run, requested_by=None, message=f"Announced again: {reason}", from_state=State.QUEUED):
+                CheckAttempt.objects.filter(run=run, number=run.attempt - 1).update(
+                    outcome="lost", finished_at=now, message=reason
+                )
+                announced += 1
     return {"requeued": requeued, "gave_up": gave_up, "announced": announced}
 
 
@@ -537,35 +845,86 @@ def _round_rules(version: SubmissionVersion) -> tuple[str | None, str | None]:
 
 def check_run_execute(*, run_id: int, attempt: int, worker: str) -> str:
     """Runs one attempt of one check. Safe to call twice: only the claimed attempt does work.
-    User mistakes become findings; transient errors propagate for the task to retry."""
+
+    User mistakes become findings. A connection-level error raises TransientCheckError (the task
+    retries the attempt); any other error ends the run `errored` with a finding."""
+    from celery.exceptions import SoftTimeLimitExceeded
+
     if not run_claim(run_id=run_id, attempt=attempt, worker=worker):
-        return "skipped"
+        taken = run_take_over(run_id=run_id, attempt=attempt, worker=worker)
+        if taken is None:
+            return "skipped"
+        attempt = taken
+    with RunHeartbeat(run_id=run_id, attempt=attempt) as beat:
+        try:
+            return _check_run_attempt(run_id, attempt, beat)
+        except CheckCancelled:
+            return _run_cancelled(run_id, attempt)
+        except SoftTimeLimitExceeded:
+            run_error(run_id=run_id, attempt=attempt, check="portal.time_limit",
+                      message="The check ran past its time limit and was stopped.")  # fmt: skip
+            return State.ERRORED
+        except TRANSIENT_ERRORS as exc:
+            logger.warning("check run %s attempt %s: transient error: %s", run_id, attempt, exc)
+            _requeue_after_transient(run_id, attempt, exc)
+            raise TransientCheckError(attempt, exc) from exc
+        except Exception as exc:
+            logger.exception("check run %s attempt %s failed unexpectedly", run_id, attempt)
+            message = f"The check itself failed ({type(exc).__name__}: {_text(exc, 1000)}); staff can re-run it."
+            try:
+                run_error(run_id=run_id, attempt=attempt, check="portal.check_error", message=message)
+            except TRANSIENT_ERRORS as again:
+                raise TransientCheckError(attempt, again) from again
+            return State.ERRORED
+
+
+def _requeue_after_transient(run_id: int, attempt: int, exc: BaseException) -> None:
+    """Back to queued for the retry, on a fresh connection when the old one was killed; if the
+    database stays away, the run keeps `running` and the take-over or the reaper finds it."""
+    from django.db import connection
+
+    for _ in range(2):
+        try:
+            run_requeue_transient(run_id=run_id, attempt=attempt, error=f"{type(exc).__name__}: {exc}")
+            return
+        except TRANSIENT_ERRORS:
+            connection.close()
+
+
+def _run_cancelled(run_id: int, attempt: int) -> str:
+    now = timezone.now()
+    with transaction.atomic():
+        if CheckRun.objects.filter(pk=run_id, attempt=attempt, state=State.RUNNING).update(
+            state=State.CANCELLED, finished_at=now, message="Cancelled while running."
+        ):
+            CheckAttempt.objects.filter(run_id=run_id, number=attempt).update(outcome=State.CANCELLED, finished_at=now)
+            version_advance(version=CheckRun.objects.get(pk=run_id).version)
+    return "cancelled"
+
+
+def _check_run_attempt(run_id: int, attempt: int, beat: RunHeartbeat) -> str:
     run = CheckRun.objects.select_related("version__submission__round").get(pk=run_id)
     version = run.version
     usage, ruleset = _round_rules(version)
 
     def progress(done: int, total: int) -> None:
+        beat.check()
         run_progress(run_id=run_id, attempt=attempt, done=done, total=total)
 
-    try:
-        if run.kind == CheckKind.UNPACK:
-            outcome, root = _execute_unpack(version)
+    def tick() -> None:
+        beat.check()
+        run_heartbeat(run_id=run_id, attempt=attempt)
+
+    if run.kind == CheckKind.UNPACK:
+        outcome, root = _execute_unpack(version)
+    else:
+        root = version_package_root(version)
+        if root is None:
+            outcome = checks.CheckOutcome("errored", message="The unpacked package is missing on this worker.")
+            outcome.findings = [_portal_finding("portal.package_missing", outcome.message)]
         else:
-            root = version_package_root(version)
-            if root is None:
-                outcome = checks.CheckOutcome("errored", message="The unpacked package is missing on this worker.")
-            else:
-                outcome = _execute_kind(
-                    run.kind, root, usage, ruleset, progress, lambda: run_heartbeat(run_id=run_id, attempt=attempt)
-                )
-    except CheckCancelled:
-        now = timezone.now()
-        CheckRun.objects.filter(pk=run_id, attempt=attempt, state=State.RUNNING).update(
-            state=State.CANCELLED, finished_at=now, message="Cancelled while running."
-        )
-        CheckAttempt.objects.filter(run_id=run_id, number=attempt).update(outcome=State.CANCELLED, finished_at=now)
-        version_advance(version=version)
-        return "cancelled"
+            outcome = _execute_kind(run.kind, version, root, usage, ruleset, progress, tick)
+    beat.check()
     verdicts = None
     if outcome.verdict and run.kind in (CheckKind.OFFICIAL, CheckKind.PACKAGE):
         field = "official_verdict" if run.kind == CheckKind.OFFICIAL else "engine_verdict"
@@ -613,27 +972,66 @@ def _folder_warnings(version: SubmissionVersion, root: Path, target: Path) -> li
              "message": message}]  # fmt: skip
 
 
+def _engine_report_path(version: SubmissionVersion) -> Path:
+    return version_folder(version) / "engine-report.json"
+
+
+def version_engine_report(
+    version: SubmissionVersion, root: Path, usage: str, ruleset: str,
+    progress: Callable[[int, int], None] | None = None, *, fresh: bool = False,
+) -> dict:  # fmt: skip
+    """The compliance engine's report on the version, computed once (by the result files check, with
+    progress) and kept beside the unpacked package; the other engine checks slice it. A report of
+    another engine or rules version, or none (another machine, a re-run), is computed again."""
+    from submissions.compliance.api import engine_id, rules_id
+
+    path = _engine_report_path(version)
+    stamp = {"engine": engine_id(), "rules": rules_id(), "usage": usage, "ruleset": ruleset}
+    if not fresh:
+        with contextlib.suppress(FileNotFoundError, ValueError, KeyError):
+            kept = json.loads(path.read_text(encoding="utf-8"))
+            if kept["stamp"] == stamp:
+                return kept["report"]
+    report = checks.engine_report(root, usage, ruleset, progress)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
+    tmp.write_text(json.dumps({"stamp": stamp, "report": report}), encoding="utf-8")
+    os.replace(tmp, path)  # atomic: a reader sees the whole report or none
+    return report
+
+
 def _execute_kind(
     kind: str,
+    version: SubmissionVersion,
     root: Path,
     usage: str | None,
     ruleset: str | None,
     progress: Callable[[int, int], None],
     tick: Callable[[], None],
 ) -> checks.CheckOutcome:
-    if kind == CheckKind.SYSTEMS:
-        return checks.systems_check(root, usage, ruleset)
+    if usage == "inference" and ruleset:  # the inference checker, for the division uploaded
+        return checks.inference_check(kind, root, ruleset, version.submission.division)
+    if kind == CheckKind.SYSTEMS and (usage is None or ruleset is None):
+        return checks.systems_check(root, None, None)
     if usage is None or ruleset is None:
         return checks.CheckOutcome("errored", message="This round has no ruleset for this check.")
-    if kind == CheckKind.RESULTS:
-        return checks.results_check(root, usage, ruleset, progress)
-    if kind == CheckKind.PACKAGE:
-        return checks.package_rules_check(root, usage, ruleset)
-    if kind == CheckKind.SCORES:
-        return checks.scores_check(root, usage, ruleset)
     if kind == CheckKind.OFFICIAL:
-        limit = settings.CHECK_TIME_LIMITS[CheckKind.OFFICIAL] - 60
-        return checks.official_check(root, usage, ruleset, timeout=max(limit, 10), tick=tick)
+        limit = max(settings.CHECK_TIME_LIMITS[CheckKind.OFFICIAL] - 60, 10)
+        limits = checks.SandboxLimits(
+            cpu_seconds=min(settings.OFFICIAL_CHECKER_CPU_SECONDS, limit),
+            memory_bytes=settings.OFFICIAL_CHECKER_MEMORY_BYTES,
+            file_bytes=settings.OFFICIAL_CHECKER_FILE_BYTES,
+        )
+        return checks.official_check(root, usage, ruleset, timeout=limit, tick=tick, limits=limits)
+    if kind == CheckKind.RESULTS:  # computes the version's engine report (fresh: a re-run checks again)
+        return checks.results_check(version_engine_report(version, root, usage, ruleset, progress, fresh=True))
+    report = version_engine_report(version, root, usage, ruleset)
+    if kind == CheckKind.SYSTEMS:
+        return checks.systems_check(root, usage, ruleset, report)
+    if kind == CheckKind.PACKAGE:
+        return checks.package_rules_check(report)
+    if kind == CheckKind.SCORES:
+        return checks.scores_check(report)
     return checks.CheckOutcome("errored", message=f"Unknown check kind {kind!r}.")
 
 
@@ -642,22 +1040,26 @@ def _execute_kind(
 
 def version_advance(*, version: SubmissionVersion) -> None:
     """Queues the checks whose prerequisites are done, and settles the verdict when all are final.
-    Idempotent: each kind is created once per version."""
+    Idempotent: each kind is created once per version.
+
+    Order, for a round with a ruleset: unpack → result files (computes the engine's report on the
+    whole package, once) → system descriptions, package rules and scores (slices of that report, so
+    the engine's verdict and all its findings follow within seconds) and the official verifier (the
+    second opinion, binding, slower). Without a ruleset: unpack → the generic system descriptions."""
     version = SubmissionVersion.objects.select_related("submission__round").get(pk=version.pk)
     runs = {r.kind: r for r in version.check_runs.all()}
     unpack = runs.get(CheckKind.UNPACK)
     _, ruleset = _round_rules(version)
     if unpack is not None and unpack.state == State.PASSED:
-        for kind in RULESET_CHECKS if ruleset else [CheckKind.SYSTEMS]:
+        results = runs.get(CheckKind.RESULTS)
+        due = [CheckKind.RESULTS] if ruleset else [CheckKind.SYSTEMS]
+        if ruleset and results is not None and results.is_final:
+            due += AFTER_ENGINE_REPORT
+        for kind in due:
             if kind not in runs:
                 created = run_create(version=version, kind=kind)
                 if created:
                     runs[kind] = created
-        results, package = runs.get(CheckKind.RESULTS), runs.get(CheckKind.PACKAGE)
-        if ruleset and results and package and results.is_final and package.is_final and CheckKind.SCORES not in runs:
-            created = run_create(version=version, kind=CheckKind.SCORES)
-            if created:
-                runs[CheckKind.SCORES] = created
     if runs and all(r.is_final for r in runs.values()) and not _more_to_come(runs, unpack, ruleset):
         _settle(version, runs, ruleset)
 
@@ -665,7 +1067,7 @@ def version_advance(*, version: SubmissionVersion) -> None:
 def _more_to_come(runs: dict, unpack: CheckRun | None, ruleset: str | None) -> bool:
     if unpack is None or unpack.state != State.PASSED:
         return False
-    expected = {CheckKind.UNPACK, *([*RULESET_CHECKS, CheckKind.SCORES] if ruleset else [CheckKind.SYSTEMS])}
+    expected = {CheckKind.UNPACK, *([CheckKind.RESULTS, *AFTER_ENGINE_REPORT] if ruleset else [CheckKind.SYSTEMS])}
     return not expected <= set(runs)
 
 
@@ -690,50 +1092,8 @@ def _settle(version: SubmissionVersion, runs: dict[str, CheckRun], ruleset: str 
         verdict=verdict, disagreement=disagreement, checks_finished_at=timezone.now()
     )
     if updated:
-        transaction.on_commit(lambda: version_notify(version_id=version.pk))
-
-
-def version_notify(*, version_id: int) -> None:
-    """Mail the uploader the verdict, and the chairs when the official verifier failed or disagreed.
-    Each notice goes once (Notice's unique constraint)."""
-    from workinggroups.selectors import group_chairs
-
-    version = SubmissionVersion.objects.select_related(
-        "submission__round__group", "submission__organisation", "uploaded_by"
-    ).get(pk=version_id)
-    counts = {
-        sev: Finding.objects.filter(run__version=version, severity=sev).count()
-        for sev in ("error", "warning", "advisory")
-    }
-    url = site_link("submissions:detail", pk=version.submission_id)
-    subject_base = f"{version.submission} v{version.number}"
-    if version.uploaded_by:
-        _notice_once(
-            version, "checks_finished", version.uploaded_by.email,
-            f"Checks finished: {subject_base} {version.get_verdict_display().lower()}",
-            f"The checks of {subject_base} finished: {version.get_verdict_display()}.\n"
-            f"Findings: {counts['error']} errors, {counts['warning']} warnings, "
-            f"{counts['advisory']} advisories.\n\n{url}\n",
-        )  # fmt: skip
-    if version.official_verdict in ("fail", "crash") or version.disagreement:
-        why = "disagrees with the compliance engine" if version.disagreement else "failed"
-        for chair in group_chairs(version.submission.round.group):
-            _notice_once(
-                version, "official_verifier", chair.person.user.email,
-                f"Official verifier {why}: {subject_base}",
-                f"The official MLPerf package checker {why} on {subject_base} "
-                f"(official: {version.official_verdict or 'none'}, "
-                f"engine: {version.engine_verdict or 'none'}).\n\n{url}\n",
-            )  # fmt: skip
-
-
-def _notice_once(version: SubmissionVersion, kind: str, recipient: str, subject: str, body: str) -> None:
-    try:
-        with transaction.atomic():
-            Notice.objects.create(version=version, kind=kind, recipient=recipient)
-    except IntegrityError:
-        return
-    portal_mail(subject, body, [recipient])
+        # Queued in this transaction (the outbox sends it after commit): a verdict is never without its mail.
+        version_notify(version_id=version.pk)
 
 
 # ---------------------------------------------------------------- workers

@@ -1,18 +1,11 @@
 """Celery tasks: thin, take ids, safe to run twice. Unknown keyword arguments are ignored so that
 messages from an older deploy still run."""
 
-import contextlib
 import logging
 
 from celery import shared_task
-from celery.exceptions import SoftTimeLimitExceeded
-from django.db import DatabaseError, InterfaceError
 
 logger = logging.getLogger(__name__)
-
-# Errors worth another try: the database or the disk hiccuped. Everything else the user caused is
-# a finding, and a bug in a check becomes an errored run, never a dead worker.
-TRANSIENT = (DatabaseError, InterfaceError, ConnectionError, TimeoutError)
 
 
 @shared_task(name="portal.ping", bind=True, ignore_result=True)
@@ -32,30 +25,24 @@ def ping(self, *, marker: str = "", **_: object) -> None:
     max_retries=5,
 )
 def check_run_execute(self, *, run_id: int, attempt: int = 1, **_: object) -> str:
+    """One attempt of one check. Only connection-level errors (database, broker) are retried, with
+    backoff; the service turns everything else into an `errored` run with a finding. When the retries
+    run out, the run stays queued and the reaper announces it again (at most CHECK_MAX_ATTEMPTS)."""
     from submissions import services
 
     worker = self.request.hostname or "unknown"
     try:
         return services.check_run_execute(run_id=run_id, attempt=attempt, worker=worker)
-    except SoftTimeLimitExceeded:
-        services.run_finish(
-            run_id=run_id, attempt=attempt, state="errored",
-            message="The check ran past its time limit and was stopped.",
-        )  # fmt: skip
-        return "errored"
-    except TRANSIENT as exc:
-        logger.warning("check run %s attempt %s: transient error, retrying: %s", run_id, attempt, exc)
-        # If the database is still away, the reaper finds the run later.
-        with contextlib.suppress(*TRANSIENT):
-            services.run_requeue_transient(run_id=run_id, attempt=attempt, error=str(exc))
-        raise self.retry(exc=exc, countdown=min(2 ** (self.request.retries + 1), 60)) from exc
-    except Exception as exc:
-        logger.exception("check run %s attempt %s failed unexpectedly", run_id, attempt)
-        services.run_finish(
-            run_id=run_id, attempt=attempt, state="errored",
-            message=f"The check itself failed ({type(exc).__name__}: {exc}); staff have been told by the log.",
-        )  # fmt: skip
-        return "errored"
+    except services.TransientCheckError as exc:
+        if self.request.retries >= self.max_retries:
+            logger.error("check run %s attempt %s: giving the retries up to the reaper: %s", run_id, exc.attempt, exc)
+            return "retries exhausted"
+        logger.warning("check run %s attempt %s: transient error, retrying: %s", run_id, exc.attempt, exc)
+        raise self.retry(
+            kwargs={"run_id": run_id, "attempt": exc.attempt},
+            countdown=min(2 ** (self.request.retries + 1), 60),
+            exc=exc.error,
+        ) from exc
 
 
 @shared_task(name="submissions.runs_reap", ignore_result=True)
@@ -63,3 +50,10 @@ def runs_reap(**_: object) -> dict:
     from submissions import services
 
     return services.runs_reap()
+
+
+@shared_task(name="submissions.archives_sweep", ignore_result=True)
+def archives_sweep(**_: object) -> dict:
+    from submissions import storage
+
+    return storage.archives_sweep()

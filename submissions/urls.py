@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from submissions import views, views_tokens
 
@@ -18,4 +18,6 @@ urlpatterns = [
     # API tokens (submissions/views_tokens.py)
     path("account/api-tokens/", views_tokens.tokens, name="tokens"),
     path("account/api-tokens/<int:pk>/revoke/", views_tokens.token_revoke, name="token_revoke"),
+    # Review and publication (submissions/review/urls.py)
+    path("", include("submissions.review.urls")),
 ]

@@ -8,16 +8,21 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
 from consortium.audit.client import client_address
 from consortium.members.permissions import is_staff_admin, person_of
-from submissions import permissions, selectors, services
+from consortium.portal.pagination import paginate
+from submissions import permissions, selectors, services, storage
 from submissions.forms import FindingFilterForm, FixWindowForm, UploadForm
 from submissions.models import CheckKind, CheckRun
 from submissions.presentation import findings_grouped
 from workinggroups import selectors as rounds
 from workinggroups.models import Round
+
+# The places (the package, a system description, a result file) shown on one page of findings.
+FINDING_PLACES_PER_PAGE = 50
 
 # Within a place, what the binding checks say comes first.
 FINDING_CHECK_ORDER = [
@@ -38,10 +43,11 @@ def _errors_text(exc: ValidationError) -> str:
 def mine(request: HttpRequest) -> HttpResponse:
     subs = (
         selectors.submissions_visible_to(request.user)
-        .order_by("-round__created_at", "organisation__name")
+        .order_by("-round__created_at", "organisation__name", "pk")
         .prefetch_related("versions")
     )
-    grouped = [(r, [_with_counting(s) for s in items]) for r, items in groupby(subs, key=lambda s: s.round)]
+    page = paginate(request, subs)
+    grouped = [(r, [_with_counting(s) for s in items]) for r, items in groupby(page, key=lambda s: s.round)]
     person = person_of(request.user)
     open_rounds = [
         r
@@ -51,7 +57,7 @@ def mine(request: HttpRequest) -> HttpResponse:
         and person.organisation
         and permissions.upload_refusal(request.user, r, person.organisation) is None
     ]
-    return render(request, "submissions/mine.html", {"grouped": grouped, "open_rounds": open_rounds})
+    return render(request, "submissions/mine.html", {"grouped": grouped, "open_rounds": open_rounds, "page": page})
 
 
 def _with_counting(submission):
@@ -76,27 +82,55 @@ def _upload_round(request: HttpRequest, slug: str) -> tuple[Round, object]:
     return round, person.organisation
 
 
+@csrf_exempt  # only so that the archive's upload handler is set before anything reads the body
 @login_required
 def upload(request: HttpRequest, slug: str) -> HttpResponse:
+    """The upload form. The archive streams straight into the store (size and type checked as it
+    comes, and an oversized Content-Length refused before the body is read), as on the API."""
     round, organisation = _upload_round(request, slug)
+    handler = None
+    if request.method == "POST":
+        too_large = storage.content_length_refusal(request.META)
+        if too_large:
+            return _upload_page(request, round, organisation, UploadForm(divisions=round.divisions), 413, too_large)
+        handler = storage.ArchiveUploadHandler(request)
+        request.upload_handlers = [handler]
+    try:
+        return _upload_form(request, round, organisation, handler)
+    finally:
+        if handler is not None:
+            handler.discard()  # whatever was not moved into the store
+
+
+@csrf_protect
+def _upload_form(request: HttpRequest, round: Round, organisation, handler) -> HttpResponse:
     form = UploadForm(request.POST or None, request.FILES or None, divisions=round.divisions)
     status = 200
     if request.method == "POST":
         status = 400
-        if form.is_valid():
+        if handler is not None and handler.refusal is not None:
+            status = 413 if isinstance(handler.refusal, storage.ArchiveTooLarge) else 400
+            form.is_valid()
+            form.errors.pop("archive", None)
+            for field, errs in handler.refusal.message_dict.items():
+                form.add_error(field if field in form.fields else None, errs)
+        elif form.is_valid():
+            archive = form.cleaned_data["archive"]
             try:
                 version = services.submission_upload(
                     round=round,
                     organisation=organisation,
                     division=form.cleaned_data["division"],
                     category=form.cleaned_data["category"],
-                    archive=form.cleaned_data["archive"],
-                    original_name=form.cleaned_data["archive"].name,
+                    archive=getattr(archive, "stored", archive),
+                    original_name=archive.name,
                     actor=request.user,
                     source="web",
                     ip_address=client_address(request),
                 )
             except ValidationError as exc:
+                if isinstance(exc, storage.ArchiveTooLarge):
+                    status = 413
                 if hasattr(exc, "error_dict"):
                     for field, errs in exc.error_dict.items():
                         form.add_error(field if field in form.fields else None, errs)
@@ -110,6 +144,10 @@ def upload(request: HttpRequest, slug: str) -> HttpResponse:
                     response["HX-Redirect"] = url
                     return response
                 return redirect(url)
+    return _upload_page(request, round, organisation, form, status)
+
+
+def _upload_page(request, round: Round, organisation, form, status: int, error: str = "") -> HttpResponse:
     return render(
         request,
         "submissions/upload.html",
@@ -120,6 +158,7 @@ def upload(request: HttpRequest, slug: str) -> HttpResponse:
             "max_bytes": settings.SUBMISSION_MAX_ARCHIVE_BYTES,
             "deadline": rounds.round_deadline_with_grace(round),
             "window_open": rounds.round_submission_window_open(round),
+            "upload_error": error,
         },
         status=status,
     )
@@ -143,6 +182,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     filters = form.cleaned_data if form.is_valid() else {}
     findings = list(selectors.version_findings(shown, **{k: v for k, v in filters.items() if v})) if shown else []
     groups = findings_grouped(findings, check_order=FINDING_CHECK_ORDER)
+    groups_page = paginate(request, groups, per_page=FINDING_PLACES_PER_PAGE, param="findings_page")
     return render(
         request,
         "submissions/detail.html",
@@ -150,7 +190,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
             "submission": submission,
             "versions": versions,
             "shown": shown,
-            "finding_groups": groups,
+            "finding_groups": groups_page,
             "findings_count": len(findings),
             "filter_form": form,
             "counted": selectors.official_version(submission),
@@ -241,13 +281,13 @@ def round_submissions(request: HttpRequest, slug: str) -> HttpResponse:
     round = rounds.round_for(request.user, slug)
     if round is None:
         raise Http404("No such round.")
-    subs = [
-        _with_counting(s) for s in selectors.round_submissions_for(request.user, round).prefetch_related("versions")
-    ]
+    page = paginate(request, selectors.round_submissions_for(request.user, round).prefetch_related("versions"))
+    for s in page:
+        _with_counting(s)
     return render(
         request,
         "submissions/round.html",
-        {"round": round, "submissions": subs, "deadline": rounds.round_deadline_with_grace(round)},
+        {"round": round, "submissions": page, "deadline": rounds.round_deadline_with_grace(round)},
     )
 
 

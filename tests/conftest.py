@@ -45,6 +45,22 @@ class Roles:
 
 
 @pytest.fixture(autouse=True)
+def _outbox_delivers_in_process(request, monkeypatch):
+    """Without a worker, the outbox's after-commit announcement delivers in this process, exactly as
+    the `common.outbox_send` task would (same function). Tests marked `real_outbox` keep the real
+    announcement to the broker (tests/common/test_outbox_smtp.py drives real worker processes)."""
+    if request.node.get_closest_marker("real_outbox"):
+        return
+    from consortium.common import mail as outbox
+
+    def deliver_now(message_ids):
+        for pk in message_ids:
+            outbox.outbox_deliver(message_id=pk)
+
+    monkeypatch.setattr(outbox, "_dispatch", deliver_now)
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache():
     """Rate limits and allauth's email cooldowns live in the (local) cache: no test sees another's."""
     from django.core.cache import cache
@@ -74,7 +90,19 @@ def roles(db) -> Roles:
         staff=staff,
     )
     roles.group = _chaired_group(roles.chair)
+    # Staff pages and chair powers need MFA (consortium/portal/middleware.py): the fixture's holders of
+    # powers have a TOTP authenticator, as they must in production.
+    for holder in (roles.staff, roles.dataset_admin, roles.chair):
+        with_mfa(holder)
     return roles
+
+
+def with_mfa(user):
+    """Gives `user` a TOTP authenticator (what /accounts/2fa/totp/activate/ creates)."""
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    TOTP.activate(user, generate_totp_secret())
+    return user
 
 
 def _chaired_group(chair):

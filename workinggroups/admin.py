@@ -19,7 +19,6 @@ from workinggroups.models import (
     Round,
     RoundPhase,
     RoundRegistration,
-    SentReminder,
     WorkingGroup,
 )
 
@@ -158,21 +157,6 @@ class RoundRegistrationAdmin(AuditedAdminMixin, admin.ModelAdmin):
     list_select_related = ("organisation", "round", "registered_by")
     filter_horizontal = ("contacts",)
     autocomplete_fields = ("organisation",)
-
-
-@admin.register(SentReminder)
-class SentReminderAdmin(admin.ModelAdmin):
-    """What was sent, when, to whom: a record, not for editing."""
-
-    list_display = ("kind", "phase", "recipient", "about", "sent_at")
-    list_filter = ("kind",)
-    search_fields = ("recipient", "phase__round__name")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(CalendarFeed)

@@ -17,7 +17,8 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from consortium.members.models import Organisation, Person
-from workinggroups import rulesets, schedules
+from submissions import compliance
+from workinggroups import schedules
 from workinggroups.models import (
     GroupMembership,
     JoinRequest,
@@ -241,7 +242,7 @@ def seed_rounds(groups: dict[str, WorkingGroup], today: dt.date, log=print) -> l
         if group is None or not row.get("submission_deadline"):
             continue
         suite = SUITES.get(row["suite"].strip(), Round.Suite.OTHER)
-        ruleset = row.get("ruleset", "").strip() if suite in rulesets.CHECKED_SUITES else ""
+        ruleset = row.get("ruleset", "").strip() if suite in compliance.usages() else ""
         is_example = "planned" in row.get("note", "")
         deadline = dt.date.fromisoformat(row["submission_deadline"])
         publication = row.get("publication", "").strip()
@@ -253,7 +254,7 @@ def seed_rounds(groups: dict[str, WorkingGroup], today: dt.date, log=print) -> l
                 deadline = _in_review_deadline(today)  # in objection review now
             examples_seen += 1
         benchmarks = (
-            rulesets.allowed_benchmarks(suite, ruleset) if ruleset in rulesets.available_rulesets(suite) else []
+            compliance.allowed_benchmarks(suite, ruleset) if ruleset in compliance.available_rulesets(suite) else []
         )
         note = row.get("note", "").strip()
         round, _ = Round.objects.update_or_create(
@@ -294,7 +295,8 @@ def _seed_practice_round(groups: dict[str, WorkingGroup], today: dt.date) -> Rou
         return None
     slug, name, ruleset = PRACTICE_ROUND
     suite = Round.Suite.TRAINING
-    benchmarks = rulesets.allowed_benchmarks(suite, ruleset) if ruleset in rulesets.available_rulesets(suite) else []
+    shipped = ruleset in compliance.available_rulesets(suite)
+    benchmarks = compliance.allowed_benchmarks(suite, ruleset) if shipped else []
     round, _ = Round.objects.update_or_create(
         slug=slug,
         defaults={

@@ -7,7 +7,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from consortium.members.models import Person
-from workinggroups import rulesets, schedules
+from submissions import compliance
+from workinggroups import schedules
 from workinggroups.models import GroupMembership, MeetingSeries, Round, WorkingGroup
 
 Role = GroupMembership.Role
@@ -173,7 +174,7 @@ class RoundForm(forms.ModelForm):
         label="Ruleset",
         required=False,
         max_length=20,
-        help_text="The mlperf-logging ruleset that checks the results, e.g. 6.1.0 (training and HPC only).",
+        help_text="The ruleset that checks the results, e.g. 6.1.0 (training, HPC) or 5.1 (inference; optional).",
         widget=forms.TextInput(attrs={"list": "ruleset-choices", "autocomplete": "off"}),
     )
     benchmarks_text = forms.CharField(
@@ -217,7 +218,7 @@ class RoundForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.fields["benchmarks_text"].initial = ", ".join(self.instance.benchmarks)
-        self.ruleset_choices = {suite: rulesets.available_rulesets(suite) for suite in rulesets.CHECKED_SUITES}
+        self.ruleset_choices = {suite: compliance.available_rulesets(suite) for suite in compliance.usages()}
 
     def clean_ruleset(self) -> str:
         return self.cleaned_data["ruleset"].strip()

@@ -1,7 +1,7 @@
 """Working groups, their members and chairs, meetings, and benchmark rounds (issue 4).
 
 Fields, choices, constraints and small derived properties only: writes live in services.py, the
-calendar arithmetic in schedules.py, the ruleset lookup in rulesets.py.
+calendar arithmetic in schedules.py, the ruleset catalogue in the compliance engine (submissions.compliance).
 """
 
 import datetime as dt
@@ -13,7 +13,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from workinggroups import rulesets, schedules
+from submissions import compliance
+from workinggroups import schedules
 
 
 def _validate_time_zone(value: str) -> None:
@@ -222,7 +223,7 @@ class Round(models.Model):
     class Suite(models.TextChoices):
         TRAINING = "training", "Training"
         HPC = "hpc", "HPC"
-        INFERENCE = "inference", "Inference (no ruleset yet)"
+        INFERENCE = "inference", "Inference"
         OTHER = "other", "Other (no ruleset yet)"
 
     class Division(models.TextChoices):
@@ -234,7 +235,9 @@ class Round(models.Model):
     slug = models.SlugField(max_length=80, unique=True)
     suite = models.CharField(max_length=20, choices=Suite.choices)
     ruleset = models.CharField(
-        max_length=20, blank=True, help_text="The mlperf-logging ruleset that checks it (training and HPC)"
+        max_length=20,
+        blank=True,
+        help_text="The ruleset that checks it: mlperf-logging's (training, HPC), the inference checker's (inference)",
     )
     benchmarks = models.JSONField(default=list, blank=True, help_text="Allowed benchmarks")
     divisions = models.JSONField(default=list, blank=True)
@@ -260,7 +263,7 @@ class Round(models.Model):
 
     @property
     def has_ruleset(self) -> bool:
-        return self.suite in rulesets.CHECKED_SUITES
+        return self.suite in compliance.usages()
 
     @property
     def grace(self) -> dt.timedelta:
@@ -274,17 +277,19 @@ class Round(models.Model):
         """The ruleset must be one the pinned package ships for the suite, and the benchmarks must
         be allowed by it. Empty benchmarks mean "all of the ruleset's" (filled in here)."""
         errors: dict[str, str] = {}
-        if self.suite in rulesets.CHECKED_SUITES:
-            shipped = rulesets.available_rulesets(self.suite)
-            if not self.ruleset:
+        if self.suite in compliance.usages():
+            shipped = compliance.available_rulesets(self.suite)
+            if not self.ruleset and self.suite in compliance.RULESET_OPTIONAL:
+                self.benchmarks = [b.strip() for b in (self.benchmarks or []) if b and b.strip()]
+            elif not self.ruleset:
                 errors["ruleset"] = f"Choose the {self.suite} ruleset that checks this round."
             elif self.ruleset not in shipped:
                 errors["ruleset"] = (
-                    f"The pinned mlperf-logging package has no {self.suite} ruleset {self.ruleset!r}; "
+                    f"{compliance.checker_name(self.suite)} has no {self.suite} ruleset {self.ruleset!r}; "
                     f"it ships {', '.join(shipped)}."
                 )
             else:
-                allowed = rulesets.allowed_benchmarks(self.suite, self.ruleset)
+                allowed = compliance.allowed_benchmarks(self.suite, self.ruleset)
                 chosen = [b for b in (self.benchmarks or []) if b]
                 unknown = [b for b in chosen if b not in allowed]
                 if unknown:
@@ -377,33 +382,12 @@ class RoundRegistration(models.Model):
         return f"{self.organisation} for {self.round}"
 
 
-class SentReminder(models.Model):
-    """A reminder that went out. The unique constraint makes a second beat run send nothing."""
+class ReminderKind(models.TextChoices):
+    """The reminders beat sends; each goes once through the outbox (its idempotency key)."""
 
-    class Kind(models.TextChoices):
-        DEADLINE_7_DAYS = "deadline_7d", "Deadline in 7 days"
-        DEADLINE_1_DAY = "deadline_1d", "Deadline in 1 day"
-        PHASE_STARTED = "phase_started", "Phase started"
-
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    phase = models.ForeignKey(RoundPhase, on_delete=models.CASCADE, related_name="reminders")
-    # The moment the reminder is about (the deadline or the phase's start): when a chair moves the
-    # phase, the reminder for the new time is a different one.
-    about = models.DateTimeField()
-    recipient = models.EmailField()
-    sent_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["-sent_at"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["kind", "phase", "about", "recipient"],
-                name="one_reminder_per_kind_phase_time_recipient",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.get_kind_display()} · {self.phase} → {self.recipient}"
+    DEADLINE_7_DAYS = "deadline_7d", "Deadline in 7 days"
+    DEADLINE_1_DAY = "deadline_1d", "Deadline in 1 day"
+    PHASE_STARTED = "phase_started", "Phase started"
 
 
 class CalendarFeed(models.Model):

@@ -18,9 +18,9 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from consortium.audit.services import audit_record
+from consortium.common.mail import mail_enqueue, site_link
 from consortium.members.models import Organisation, Person
 from consortium.members.permissions import is_staff_admin, person_of
-from consortium.portal.mail import portal_mail_on_commit, site_link
 from workinggroups import permissions, schedules, selectors
 from workinggroups.models import (
     CalendarFeed,
@@ -28,10 +28,10 @@ from workinggroups.models import (
     JoinRequest,
     MeetingOccurrence,
     MeetingSeries,
+    ReminderKind,
     Round,
     RoundPhase,
     RoundRegistration,
-    SentReminder,
     WorkingGroup,
 )
 
@@ -50,9 +50,13 @@ def _link(name: str, **kwargs: Any) -> str:
     return site_link(f"workinggroups:{name}", **kwargs)
 
 
-def _mail_on_commit(subject: str, template: str, context: dict[str, Any], recipients: list[str]) -> None:
-    if recipients:
-        portal_mail_on_commit(subject, render_to_string(template, context), recipients)
+def _mail(*, key: str, subject: str, template: str, context: dict[str, Any], recipients: list[str]) -> int:
+    """Queues the mail in the outbox (sent after commit, once per key and recipient)."""
+    if not recipients:
+        return 0
+    return mail_enqueue(
+        key=key, subject=subject, body=render_to_string(template, context), recipients=recipients, about=key
+    )
 
 
 def _require_manager(actor: Any, group: WorkingGroup) -> None:
@@ -250,11 +254,12 @@ def _lock_open_request(join_request: JoinRequest) -> JoinRequest:
 
 
 def _tell_applicant(request: JoinRequest) -> None:
-    _mail_on_commit(
-        f"Your request to join {request.group}: {request.get_state_display().lower()}",
-        "workinggroups/email/join_decision.txt",
-        {"request": request, "link": _link("group_detail", slug=request.group.slug)},
-        [request.person.user.email],
+    _mail(
+        key=f"workinggroups.join_request:{request.pk}:{request.state}",
+        subject=f"Your request to join {request.group}: {request.get_state_display().lower()}",
+        template="workinggroups/email/join_decision.txt",
+        context={"request": request, "link": _link("group_detail", slug=request.group.slug)},
+        recipients=[request.person.user.email],
     )
 
 
@@ -742,7 +747,8 @@ def calendar_feed_reset(*, person: Person, actor: Any, ip_address: str | None = 
 
 
 # ---------------------------------------------------------------------------------------------
-# Reminders (run by beat; each one goes out once, recorded in SentReminder)
+# Reminders (run by beat; each one goes out once: the outbox's idempotency key names the kind, the
+# phase, the moment it is about and the recipient)
 
 
 @transaction.atomic
@@ -756,12 +762,14 @@ def reminder_send(
     template: str,
     context: dict,
 ) -> bool:
-    """Records and sends one reminder; False (and nothing sent) when it was already recorded. The
-    unique constraint on SentReminder makes a second, even concurrent, beat run send nothing."""
-    _, created = SentReminder.objects.get_or_create(kind=kind, phase=phase, about=about, recipient=recipient)
-    if created:
-        _mail_on_commit(subject, template, context, [recipient])
-    return created
+    """Queues one reminder; False (and nothing queued) when it was already queued. The outbox's
+    unique idempotency key makes a second, even concurrent, beat run send nothing."""
+    key = reminder_key(kind=kind, phase_id=phase.pk, about=about)
+    return bool(_mail(key=key, subject=subject, template=template, context=context, recipients=[recipient]))
+
+
+def reminder_key(*, kind: str, phase_id: int, about: dt.datetime) -> str:
+    return f"workinggroups.reminder:{kind}:{phase_id}:{about.astimezone(dt.UTC):%Y%m%dT%H%M%S}"
 
 
 def _published_rounds() -> list[Round]:
@@ -783,9 +791,9 @@ def deadline_reminders_send(*, now: dt.datetime | None = None) -> int:
             continue
         left = phase.ends_at - now
         if left <= dt.timedelta(days=1):
-            kind = SentReminder.Kind.DEADLINE_1_DAY
+            kind = ReminderKind.DEADLINE_1_DAY
         elif left <= dt.timedelta(days=7):
-            kind = SentReminder.Kind.DEADLINE_7_DAYS
+            kind = ReminderKind.DEADLINE_7_DAYS
         else:
             continue
         for registration in round.registrations.all():
@@ -797,7 +805,7 @@ def deadline_reminders_send(*, now: dt.datetime | None = None) -> int:
                     "deadline": schedules.format_moment(phase.ends_at, round.tz),
                     "deadline_utc": f"{phase.ends_at.astimezone(dt.UTC):%d %b %Y, %H:%M} UTC",
                     "grace_ends": schedules.format_moment(phase.ends_at + round.grace, round.tz),
-                    "days": 1 if kind == SentReminder.Kind.DEADLINE_1_DAY else 7,
+                    "days": 1 if kind == ReminderKind.DEADLINE_1_DAY else 7,
                     "link": _link("round_detail", slug=round.slug),
                 }
                 sent += reminder_send(
@@ -832,7 +840,7 @@ def phase_reminders_send(*, now: dt.datetime | None = None) -> int:
                     "link": _link("round_schedule", slug=round.slug),
                 }
                 sent += reminder_send(
-                    kind=SentReminder.Kind.PHASE_STARTED,
+                    kind=ReminderKind.PHASE_STARTED,
                     phase=phase,
                     about=phase.starts_at,
                     recipient=chair.user.email,

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from consortium.audit.client import client_address
 from consortium.members.permissions import is_staff_admin, person_of
+from consortium.portal.pagination import paginate
 from workinggroups import feeds, forms, permissions, schedules, selectors, services
 from workinggroups.models import (
     CalendarFeed,
@@ -106,7 +107,9 @@ def group_detail(request: HttpRequest, slug: str) -> HttpResponse:
         {
             "group": group,
             "chairs": selectors.group_chairs(group),
-            "members": selectors.group_members(group) if permissions.can_view_group_members(user, group) else None,
+            "members": paginate(request, selectors.group_members(group))
+            if permissions.can_view_group_members(user, group)
+            else None,
             "upcoming": selectors.group_upcoming_meetings(group),
             "recent": selectors.group_recent_meetings(group),
             "rounds": selectors.group_rounds(group, user),
@@ -238,7 +241,7 @@ def group_members(request: HttpRequest, group: WorkingGroup) -> HttpResponse:
         "workinggroups/group_members.html",
         {
             "group": group,
-            "members": selectors.group_members(group),
+            "members": paginate(request, selectors.group_members(group)),
             "add_form": add_form,
             "role_choices": GroupMembership.Role.choices,
             "open_requests": selectors.group_open_join_requests(group).count(),
@@ -302,8 +305,8 @@ def join_requests(request: HttpRequest, group: WorkingGroup) -> HttpResponse:
         "workinggroups/join_requests.html",
         {
             "group": group,
-            "open_requests": selectors.group_open_join_requests(group),
-            "decided": selectors.group_decided_join_requests(group),
+            "open_requests": paginate(request, selectors.group_open_join_requests(group)),
+            "decided": paginate(request, selectors.group_decided_join_requests(group), param="decided_page"),
             "approve_form": forms.ApproveForm(),
             "cooldown_days": services.join_cooldown().days,
             "section": "requests",
@@ -655,11 +658,7 @@ def round_unpublish(request: HttpRequest, round: Round) -> HttpResponse:
 
 def round_list(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
-    rounds = sorted(
-        selectors.rounds_visible_to(request.user),
-        key=lambda r: selectors.round_deadline(r) or r.created_at,
-        reverse=True,
-    )
+    page = paginate(request, selectors.rounds_by_deadline(request.user))
     rows = [
         {
             "round": r,
@@ -667,9 +666,9 @@ def round_list(request: HttpRequest) -> HttpResponse:
             "deadline": selectors.round_deadline(r),
             "publication": selectors.round_phase(r, schedules.PUBLICATION),
         }
-        for r in rounds
+        for r in page
     ]
-    return render(request, "workinggroups/round_list.html", {"rows": rows})
+    return render(request, "workinggroups/round_list.html", {"rows": rows, "page": page})
 
 
 def _visible_round(request: HttpRequest, slug: str) -> Round:

@@ -10,6 +10,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db.models import Q
 from django.utils import timezone
 
 from consortium.licensing.models import (
@@ -139,15 +140,22 @@ def required_version(versions: list[AgreementVersion], day: dt.date) -> Agreemen
 
 
 def agreement_status(
-    agreement: Agreement, *, person: Person | None, organisation: Any | None, at: dt.datetime
+    agreement: Agreement,
+    *,
+    person: Person | None,
+    organisation: Any | None,
+    at: dt.datetime,
+    facts: "Facts | None" = None,
 ) -> AgreementStatus:
-    versions = published_versions(agreement, at)
+    versions = facts.versions.get(agreement.pk, []) if facts else published_versions(agreement, at)
     current = versions[-1] if versions else None
     required = required_version(versions, timezone.localdate(at))
     acceptances = Acceptance.objects.filter(agreement_version__agreement=agreement, accepted_at__lte=at).select_related(
         "agreement_version", "person"
     )
-    if agreement.signed_by_organisation:
+    if facts is not None:
+        acceptance = facts.acceptance(agreement, organisation=organisation)
+    elif agreement.signed_by_organisation:
         acceptance = (
             acceptances.filter(organisation=organisation).order_by("-agreement_version__number", "-accepted_at").first()
             if organisation is not None
@@ -177,7 +185,7 @@ def _resolve_person(subject: Any) -> Person | None:
     return person_of(subject)
 
 
-def _membership_reasons(person: Person, day: dt.date) -> list[Reason]:
+def _membership_reasons(person: Person, day: dt.date, facts: "Facts | None" = None) -> list[Reason]:
     if person.organisation_id is None:
         return [
             Reason(
@@ -192,7 +200,7 @@ def _membership_reasons(person: Person, day: dt.date) -> list[Reason]:
                 f"{person.organisation} has not yet confirmed that you belong to it.",
             )
         ]
-    membership = current_membership(person.organisation, day)
+    membership = facts.membership if facts is not None else current_membership(person.organisation, day)
     if membership is None:
         return [Reason(Missing.MEMBERSHIP, f"{person.organisation} has no membership of the consortium.")]
     status = membership.status_on(day)
@@ -292,12 +300,89 @@ def holder_grants(person: Person, dataset: Dataset) -> list[Grant]:
     return list(grants.select_related("acceptance__agreement_version").order_by("-created_at", "-id"))
 
 
-def access_decision(subject: Any, dataset: Dataset, at: dt.datetime | None = None) -> AccessDecision:
-    """May `subject` (a Person, a user, or None/anonymous) access `dataset` at `at` (default now)?
+@dataclass
+class Facts:
+    """What the predicate reads about one person, loaded in a fixed number of queries for many
+    datasets at once (lists such as the catalogue, "my grants" and the dashboard). The decision
+    itself is the same code with or without it."""
 
-    `missing` lists, in the order a person would fix them, every requirement not met.
-    """
+    person: Person
+    at: dt.datetime
+    grants: dict[int, list[Grant]]
+    latest_requests: dict[int, AccessRequest]
+    versions: dict[int, list[AgreementVersion]]
+    acceptances: dict[int, list[Acceptance]]
+    membership: Membership | None
+
+    def acceptance(self, agreement: Agreement, *, organisation: Any | None) -> Acceptance | None:
+        """The holder's latest acceptance, as `agreement_status` picks it from the database."""
+        found = self.acceptances.get(agreement.pk, [])
+        if agreement.signed_by_organisation:
+            if organisation is None:
+                return None
+            found = [a for a in found if a.organisation_id == organisation.pk]
+        else:
+            found = [a for a in found if a.person_id == self.person.pk and a.organisation_id is None]
+        return max(found, key=lambda a: (a.agreement_version.number, a.accepted_at), default=None)
+
+
+def load_facts(person: Person, datasets: list[Dataset], at: dt.datetime) -> Facts:
+    """Everything `access_decision` reads about `person` for `datasets`, in at most six queries."""
+    ids = [d.pk for d in datasets]
+    holders = Q(person=person)
+    if person.is_approved_member:
+        holders |= Q(organisation_id=person.organisation_id)
+    grants: dict[int, list[Grant]] = {}
+    for grant in (
+        Grant.objects.filter(holders, dataset_id__in=ids)
+        .select_related("acceptance__agreement_version")
+        .order_by("-created_at", "-id")
+    ):
+        grants.setdefault(grant.dataset_id, []).append(grant)
+    latest_requests: dict[int, AccessRequest] = {}
+    if any(d.requires_approval for d in datasets):
+        for request in AccessRequest.objects.filter(dataset_id__in=ids, person=person).order_by("-submitted_at", "-id"):
+            latest_requests.setdefault(request.dataset_id, request)
+    agreement_ids = {d.agreement_id for d in datasets if d.agreement_id}
+    versions: dict[int, list[AgreementVersion]] = {}
+    acceptances: dict[int, list[Acceptance]] = {}
+    if agreement_ids:
+        for version in AgreementVersion.objects.filter(
+            agreement_id__in=agreement_ids,
+            published_at__isnull=False,
+            published_at__lte=at,
+            effective_date__lte=timezone.localdate(at),
+        ).order_by("number"):
+            versions.setdefault(version.agreement_id, []).append(version)
+        signers = Q(person=person, organisation__isnull=True)
+        if person.is_approved_member:
+            signers |= Q(organisation_id=person.organisation_id)
+        for acceptance in Acceptance.objects.filter(
+            signers, agreement_version__agreement_id__in=agreement_ids, accepted_at__lte=at
+        ).select_related("agreement_version", "person"):
+            acceptances.setdefault(acceptance.agreement_version.agreement_id, []).append(acceptance)
+    membership = None
+    if person.is_approved_member and any(d.needs_membership for d in datasets):
+        membership = current_membership(person.organisation, timezone.localdate(at))
+    return Facts(person, at, grants, latest_requests, versions, acceptances, membership)
+
+
+def access_decisions(subject: Any, datasets: list[Dataset], at: dt.datetime | None = None) -> list[AccessDecision]:
+    """`access_decision` for each of `datasets`, in the same order, in a fixed number of queries."""
     at = at or timezone.now()
+    person = _resolve_person(subject)
+    facts = load_facts(person, datasets, at) if person is not None and datasets else None
+    return [access_decision(person if person is not None else subject, d, at, facts=facts) for d in datasets]
+
+
+def access_decision(
+    subject: Any, dataset: Dataset, at: dt.datetime | None = None, *, facts: Facts | None = None
+) -> AccessDecision:
+    """May `subject` (a Person, a user, or None/anonymous) access `dataset` at `at` (default now)?
+    `missing` lists, in the order a person would fix them, every requirement not met. `facts`
+    (from `access_decisions`) answers the same from facts loaded once for many datasets.
+    """
+    at = facts.at if facts is not None else (at or timezone.now())
     day = timezone.localdate(at)
     person = _resolve_person(subject)
     decision = AccessDecision(allowed=False, missing=[], dataset=dataset, person=person, at=at)
@@ -311,16 +396,21 @@ def access_decision(subject: Any, dataset: Dataset, at: dt.datetime | None = Non
     if not dataset.is_listed:
         missing.append(Reason(Missing.UNLISTED, "This dataset is not published in the catalogue."))
     if dataset.needs_membership:
-        missing.extend(_membership_reasons(person, day))
+        missing.extend(_membership_reasons(person, day, facts))
 
-    grants = holder_grants(person, dataset)
+    grants = facts.grants.get(dataset.pk, []) if facts is not None else holder_grants(person, dataset)
     in_force = [g for g in grants if g.is_in_force(at)]
     # A person's own grant first, then the organisation's.
     in_force.sort(key=lambda g: g.person_id is None)
     decision.grant = in_force[0] if in_force else (grants[0] if grants else None)
 
     if dataset.requires_approval and not in_force:
-        latest = AccessRequest.objects.filter(dataset=dataset, person=person).order_by("-submitted_at", "-id").first()
+        if facts is not None:
+            latest = facts.latest_requests.get(dataset.pk)
+        else:
+            latest = (
+                AccessRequest.objects.filter(dataset=dataset, person=person).order_by("-submitted_at", "-id").first()
+            )
         decision.access_request = latest
         revoked_or_lapsed = decision.grant is not None and (latest is None or latest.state == "approved")
         if not revoked_or_lapsed:
@@ -330,7 +420,9 @@ def access_decision(subject: Any, dataset: Dataset, at: dt.datetime | None = Non
 
     if dataset.agreement_id:
         organisation = person.organisation if person.is_approved_member else None
-        decision.agreement = agreement_status(dataset.agreement, person=person, organisation=organisation, at=at)
+        decision.agreement = agreement_status(
+            dataset.agreement, person=person, organisation=organisation, at=at, facts=facts
+        )
         missing.extend(_agreement_reasons(decision.agreement, person))
         due = decision.agreement.due
         if due is not None and not missing:

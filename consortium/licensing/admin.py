@@ -9,6 +9,8 @@ import datetime as dt
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
+from django.db.models import Count, OuterRef, Prefetch, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -19,6 +21,7 @@ from django.utils.html import format_html, format_html_join
 from consortium.audit.admin_mixins import AuditedAdminMixin
 from consortium.audit.client import client_address
 from consortium.audit.models import AuditEvent
+from consortium.common.models import OutgoingMail
 from consortium.licensing import exports, permissions, selectors, services
 from consortium.licensing.access import access_decision, agreement_status
 from consortium.licensing.admin_forms import (
@@ -41,7 +44,6 @@ from consortium.licensing.models import (
     Dataset,
     DatasetSubset,
     Grant,
-    GrantNotice,
     Licence,
 )
 from consortium.members.selectors import current_membership
@@ -63,7 +65,12 @@ class LicensingAdminMixin(AuditedAdminMixin):
     audit_area = "licensing"
 
     def _allowed(self, request: HttpRequest) -> bool:
-        return permissions.can_administer_licensing(request.user)
+        # Asked for every model, row and action on a page: decided once per request.
+        allowed = getattr(request, "_licensing_admin_allowed", None)
+        if allowed is None:
+            allowed = permissions.can_administer_licensing(request.user)
+            request._licensing_admin_allowed = allowed  # type: ignore[attr-defined]
+        return allowed
 
     def has_module_permission(self, request):
         return self._allowed(request) and super().has_module_permission(request)
@@ -143,6 +150,14 @@ class AgreementAdmin(LicensingAdminMixin, admin.ModelAdmin):
     actions = ["publish_new_version"]
     change_form_template = "admin/licensing/agreement/change_form.html"
 
+    def get_queryset(self, request):
+        published = AgreementVersion.objects.filter(published_at__isnull=False).order_by("-number")
+        return (
+            super()
+            .get_queryset(request)
+            .prefetch_related("datasets", Prefetch("versions", queryset=published, to_attr="published_versions"))
+        )
+
     def has_delete_permission(self, request, obj=None):
         # An agreement with a published version is part of signature records: never deleted.
         if obj is not None and obj.versions.filter(published_at__isnull=False).exists():
@@ -151,7 +166,8 @@ class AgreementAdmin(LicensingAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="Current version")
     def current_version(self, obj):
-        version = services.latest_published(obj)
+        prefetched = getattr(obj, "published_versions", None)
+        version = (prefetched[0] if prefetched else None) if prefetched is not None else services.latest_published(obj)
         return f"{version.label} (from {version.effective_date:%d %b %Y})" if version else "unpublished"
 
     @admin.display(description="Datasets")
@@ -431,7 +447,20 @@ class DatasetAdmin(LicensingAdminMixin, admin.ModelAdmin):
     )
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("licence", "agreement").prefetch_related("subsets__licence")
+        def count(model, state):
+            rows = model.objects.filter(dataset=OuterRef("pk"), state=state).order_by().values("dataset")
+            return Subquery(rows.annotate(n=Count("pk")).values("n")[:1])
+
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("licence", "agreement")
+            .prefetch_related("subsets__licence")
+            .annotate(
+                live_grant_count=Coalesce(count(Grant, Grant.State.ACTIVE), 0),
+                open_request_count=Coalesce(count(AccessRequest, AccessRequest.State.SUBMITTED), 0),
+            )
+        )
 
     @admin.display(description="Licences")
     def licences(self, obj):
@@ -443,11 +472,15 @@ class DatasetAdmin(LicensingAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="Live grants")
     def live_grants(self, obj):
+        if hasattr(obj, "live_grant_count"):
+            return obj.live_grant_count
         return obj.grants.filter(state=Grant.State.ACTIVE).count()
 
     @admin.display(description="Requests to decide")
     def open_requests(self, obj):
-        count = obj.access_requests.filter(state=AccessRequest.State.SUBMITTED).count()
+        count = getattr(obj, "open_request_count", None)
+        if count is None:
+            count = obj.access_requests.filter(state=AccessRequest.State.SUBMITTED).count()
         if not count:
             return 0
         url = (
@@ -850,17 +883,6 @@ class GrantStatusFilter(admin.SimpleListFilter):
         return queryset
 
 
-class GrantNoticeInline(admin.TabularInline):
-    model = GrantNotice
-    extra = 0
-    can_delete = False
-    fields = ("kind", "reference", "recipients", "sent_at")
-    readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-
 @admin.register(Grant)
 class GrantAdmin(DecisionMixin, LicensingAdminMixin, admin.ModelAdmin):
     list_display = (
@@ -884,7 +906,6 @@ class GrantAdmin(DecisionMixin, LicensingAdminMixin, admin.ModelAdmin):
         "acceptance__agreement_version__agreement",
     )
     actions = ["revoke_grants", "extend_grants", "reinstate_grants", "export_csv"]
-    inlines = [GrantNoticeInline]
     fields = (
         "dataset",
         "person",
@@ -902,8 +923,19 @@ class GrantAdmin(DecisionMixin, LicensingAdminMixin, admin.ModelAdmin):
         "ended_at",
         "ended_by",
         "reason",
+        "notices_display",
     )
     readonly_fields = fields
+
+    @admin.display(description="Notices sent")
+    def notices_display(self, obj):
+        """What the outbox sent about this grant (each notice once, by its idempotency key)."""
+        rows = OutgoingMail.objects.filter(about=f"licensing.grant:{obj.pk}").order_by("created_at")
+        if not rows:
+            return "—"
+        return format_html_join(
+            "", "<div>{} · {} → {} ({})</div>", ((m.created_at.date(), m.subject, m.to, m.state) for m in rows)
+        )
 
     @admin.display(description="Holder")
     def holder_display(self, obj):
@@ -1048,19 +1080,3 @@ class DatasetSubsetAdmin(LicensingAdminMixin, admin.ModelAdmin):
     search_fields = ("name", "slug", "dataset__name", "licence__expression")
     list_select_related = ("dataset", "licence")
     autocomplete_fields = ("licence",)
-
-
-@admin.register(GrantNotice)
-class GrantNoticeAdmin(LicensingAdminMixin, admin.ModelAdmin):
-    """What was sent about grants (each notice once): read-only history."""
-
-    list_display = ("grant", "kind", "reference", "sent_at")
-    list_filter = ("kind",)
-    search_fields = ("grant__dataset__name", "grant__person__user__email", "grant__organisation__name")
-    readonly_fields = ("grant", "kind", "reference", "recipients", "sent_at")
-
-    def has_add_permission(self, request, *args):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False

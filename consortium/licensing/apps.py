@@ -10,7 +10,6 @@ LICENSING_MODELS = (
     "acceptance",
     "accessrequest",
     "grant",
-    "grantnotice",
 )
 
 

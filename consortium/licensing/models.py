@@ -478,27 +478,12 @@ class Grant(models.Model):
         return self.state == self.State.ACTIVE and self.starts_at <= at and (self.ends_at is None or at < self.ends_at)
 
 
-class GrantNotice(models.Model):
-    """A notice sent about a grant. The unique constraint makes each notice go out once."""
+class GrantNoticeKind(models.TextChoices):
+    """The notices sent about a grant; each goes once through the outbox (its idempotency key names
+    the grant, the kind and what it was about: the end date, the agreement version)."""
 
-    class Kind(models.TextChoices):
-        EXPIRY_30 = "expiry_30", "Expires in 30 days"
-        EXPIRY_7 = "expiry_7", "Expires in 7 days"
-        EXPIRED = "expired", "Expired"
-        NEW_VERSION = "new_version", "New agreement version to accept"
-        SUSPENDED = "suspended", "Suspended"
-
-    grant = models.ForeignKey(Grant, on_delete=models.CASCADE, related_name="notices")
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    # What the notice was about (the end date, the agreement version), so an extended grant or a
-    # later version gets its own notice.
-    reference = models.CharField(max_length=64, blank=True, default="")
-    recipients = models.JSONField(default=list, blank=True)
-    sent_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["-sent_at"]
-        constraints = [models.UniqueConstraint(fields=["grant", "kind", "reference"], name="grant_notice_once")]
-
-    def __str__(self) -> str:
-        return f"{self.get_kind_display()} · grant {self.grant_id}"
+    EXPIRY_30 = "expiry_30", "Expires in 30 days"
+    EXPIRY_7 = "expiry_7", "Expires in 7 days"
+    EXPIRED = "expired", "Expired"
+    NEW_VERSION = "new_version", "New agreement version to accept"
+    SUSPENDED = "suspended", "Suspended"

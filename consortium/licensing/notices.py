@@ -1,10 +1,10 @@
-"""Emails about grants and requests. Called from services through transaction.on_commit."""
+"""Emails about grants and requests: recipients, links and the outbox keys (each notice once)."""
 
 from django.urls import reverse
 
+from consortium.common.mail import mail_enqueue, mail_queued, site_link
 from consortium.licensing.models import Grant
 from consortium.members.models import OrganisationRole, Person
-from consortium.portal.mail import portal_mail, site_link
 
 
 def site_url(path: str) -> str:
@@ -24,8 +24,17 @@ def grant_recipients(grant: Grant) -> list[str]:
     return sorted({r.person.user.email for r in roles})
 
 
-def send(recipients: list[str], subject: str, body: str) -> None:
-    portal_mail(subject, body, recipients)
+def grant_notice_key(grant_id: int, kind: str, reference: str) -> str:
+    return f"licensing.grant:{grant_id}:{kind}:{reference}"
+
+
+def grant_notice_sent(grant_id: int, kind: str, reference: str) -> bool:
+    return mail_queued(grant_notice_key(grant_id, kind, reference))
+
+
+def send(*, key: str, about: str, recipients: list[str], subject: str, body: str) -> int:
+    """Queues the mail in the outbox, in the caller's transaction; sent after commit, once per key."""
+    return mail_enqueue(key=key, subject=subject, body=body, recipients=recipients, about=about)
 
 
 def dataset_link(grant_or_dataset) -> str:

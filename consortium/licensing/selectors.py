@@ -75,7 +75,7 @@ def grants_of(person: Person | None) -> QuerySet[Grant]:
         condition |= Q(organisation_id=person.organisation_id)
     return (
         Grant.objects.filter(condition)
-        .select_related("dataset", "organisation", "acceptance__agreement_version__agreement")
+        .select_related("dataset__agreement", "organisation", "acceptance__agreement_version__agreement")
         .order_by("dataset__name", "-created_at")
     )
 
@@ -188,16 +188,15 @@ def attention_items(user: Any) -> list:
                 "warning",
             )
         )
-    from consortium.licensing.access import Missing, access_decision
+    from consortium.licensing.access import Missing, access_decisions
 
     soon = timezone.now() + dt.timedelta(days=30)
-    seen: set[int] = set()
+    first_grants = {}
     for grant in grants_of(person).filter(state__in=Grant.LIVE_STATES):
-        if grant.dataset_id in seen:
-            continue
-        seen.add(grant.dataset_id)
+        first_grants.setdefault(grant.dataset_id, grant)
+    grants = list(first_grants.values())
+    for grant, decision in zip(grants, access_decisions(person, [g.dataset for g in grants]), strict=True):
         url = reverse("licensing:dataset", kwargs={"slug": grant.dataset.slug})
-        decision = access_decision(person, grant.dataset)
         if decision.has(Missing.REACCEPTANCE_REQUIRED) or decision.has(Missing.AGREEMENT_NOT_ACCEPTED):
             items.append(
                 AttentionItem(f"Accept the agreement for {grant.dataset}", decision.missing[0].message, url, "warning")

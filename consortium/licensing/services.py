@@ -8,7 +8,7 @@ import datetime as dt
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -28,7 +28,7 @@ from consortium.licensing.models import (
     AgreementVersion,
     Dataset,
     Grant,
-    GrantNotice,
+    GrantNoticeKind,
     Licence,
     normalise_text,
 )
@@ -41,8 +41,8 @@ GrantState = Grant.State
 Cause = Grant.SuspensionCause
 
 
-def _on_commit_mail(recipients: list[str], subject: str, body: str) -> None:
-    transaction.on_commit(lambda: notices.send(recipients, subject, body))
+def _mail(*, key: str, about: str, recipients: list[str], subject: str, body: str) -> int:
+    return notices.send(key=key, about=about, recipients=recipients, subject=subject, body=body)
 
 
 def _same_name(a: str, b: str) -> bool:
@@ -217,7 +217,7 @@ def agreement_version_publish(
     if version.is_material and previous is not None:
         from consortium.licensing.tasks import notify_new_agreement_version
 
-        transaction.on_commit(lambda: notify_new_agreement_version.delay(version_id=version.pk))
+        transaction.on_commit(lambda: notify_new_agreement_version.delay(version_id=version.pk), robust=True)
     return version
 
 
@@ -409,10 +409,12 @@ def grant_revoke(*, grant: Grant, actor: Any, reason: str, ip_address: str | Non
         ip_address=ip_address,
         reason=grant.reason,
     )
-    _on_commit_mail(
-        notices.grant_recipients(grant),
-        f"Access to {grant.dataset} revoked",
-        f"Your access to {grant.dataset} was revoked: {grant.reason}\n\n{notices.dataset_link(grant)}\n",
+    _mail(
+        key=f"licensing.grant:{grant.pk}:revoked",
+        about=f"licensing.grant:{grant.pk}",
+        recipients=notices.grant_recipients(grant),
+        subject=f"Access to {grant.dataset} revoked",
+        body=f"Your access to {grant.dataset} was revoked: {grant.reason}\n\n{notices.dataset_link(grant)}\n",
     )
     return grant
 
@@ -477,7 +479,7 @@ def _grant_suspend(*, grant: Grant, cause: str, actor: Any | None, reason: str =
     )
     _notice(
         grant,
-        GrantNotice.Kind.SUSPENDED,
+        GrantNoticeKind.SUSPENDED,
         reference=f"{cause}:{timezone.now():%Y-%m-%d}",
         subject=f"Access to {grant.dataset} suspended",
         body=f"Access to {grant.dataset} is suspended: {reason}\n\n{notices.dataset_link(grant)}\n",
@@ -534,18 +536,19 @@ def _grant_expire(*, grant: Grant, at: dt.datetime) -> bool:
 
 
 def _notice(grant: Grant, kind: str, *, reference: str, subject: str, body: str) -> bool:
-    """Records a notice and mails it after commit, unless it was already sent. True if sent now."""
-    recipients = notices.grant_recipients(grant)
-    try:
-        with transaction.atomic():
-            _, created = GrantNotice.objects.get_or_create(
-                grant=grant, kind=kind, reference=reference, defaults={"recipients": recipients}
-            )
-    except IntegrityError:
-        created = False
-    if created:
-        _on_commit_mail(recipients, subject, body)
-    return created
+    """Queues a notice in the outbox unless it was already queued (once per grant, kind and
+    reference). True if queued now."""
+    if notices.grant_notice_sent(grant.pk, kind, reference):
+        return False
+    return bool(
+        _mail(
+            key=notices.grant_notice_key(grant.pk, kind, reference),
+            about=f"licensing.grant:{grant.pk}",
+            recipients=notices.grant_recipients(grant),
+            subject=subject,
+            body=body,
+        )
+    )
 
 
 # --- Acceptances ------------------------------------------------------------------------------
@@ -812,10 +815,13 @@ def _decide(request: AccessRequest, state: str, *, actor: Any, reason: str, ip_a
     )
     label = request.get_state_display().lower()
     why = f"\nReason: {request.reason}\n" if request.reason else "\n"
-    _on_commit_mail(
-        [request.person.user.email],
-        f"Your request for {request.dataset} was {label}",
-        f"Your request for access to {request.dataset} was {label}.{why}\n{notices.dataset_link(request.dataset)}\n",
+    _mail(
+        key=f"licensing.access_request:{request.pk}:{request.state}",
+        about=f"licensing.access_request:{request.pk}",
+        recipients=[request.person.user.email],
+        subject=f"Your request for {request.dataset} was {label}",
+        body=f"Your request for access to {request.dataset} was {label}.{why}\n"
+        f"{notices.dataset_link(request.dataset)}\n",
     )
     return request
 
@@ -955,7 +961,7 @@ def grants_expire(*, at: dt.datetime | None = None) -> int:
             count += 1
             _notice(
                 grant,
-                GrantNotice.Kind.EXPIRED,
+                GrantNoticeKind.EXPIRED,
                 reference=grant.ends_at.date().isoformat(),
                 subject=f"Your access to {grant.dataset} has expired",
                 body=f"Your access to {grant.dataset} ended on {grant.ends_at:%d %b %Y}.\n\n"
@@ -975,11 +981,11 @@ def grants_send_expiry_reminders(*, at: dt.datetime | None = None) -> int:
         days_left = (grant.ends_at - at).days
         reference = grant.ends_at.date().isoformat()
         if days_left < 7:
-            kind = GrantNotice.Kind.EXPIRY_7
-        elif GrantNotice.objects.filter(grant=grant, kind=GrantNotice.Kind.EXPIRY_7, reference=reference).exists():
+            kind = GrantNoticeKind.EXPIRY_7
+        elif notices.grant_notice_sent(grant.pk, GrantNoticeKind.EXPIRY_7, reference):
             continue
         else:
-            kind = GrantNotice.Kind.EXPIRY_30
+            kind = GrantNoticeKind.EXPIRY_30
         sent += _notice(
             grant,
             kind,
@@ -1039,7 +1045,7 @@ def agreement_version_notify_holders(*, version_id: int, at: dt.datetime | None 
             continue
         sent += _notice(
             grant,
-            GrantNotice.Kind.NEW_VERSION,
+            GrantNoticeKind.NEW_VERSION,
             reference=str(version.pk),
             subject=f"Please accept version {version.label} of {version.agreement}",
             body=f"Version {version.label} of “{version.agreement}” changes it materially. Accept it before "

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from consortium.audit.client import client_address
 from consortium.licensing import downloads, permissions, selectors, services
-from consortium.licensing.access import Missing, access_decision, cooldown_ends
+from consortium.licensing.access import Missing, access_decision, access_decisions, cooldown_ends
 from consortium.licensing.forms import AcceptanceForm, AccessRequestForm, CatalogueFilterForm
 from consortium.licensing.models import AccessRequest, Dataset
 from consortium.members.permissions import person_of
@@ -93,7 +93,11 @@ def catalogue(request: HttpRequest) -> HttpResponse:
     filters = form.cleaned_data if form.is_valid() else {}
     datasets = list(selectors.catalogue(request.user, q=filters.get("q", ""), policy=filters.get("policy", "")))
     person = person_of(request.user)
-    rows = [(d, access_decision(person, d) if person else None) for d in datasets]
+    rows = (
+        list(zip(datasets, access_decisions(person, datasets), strict=True))
+        if person
+        else [(d, None) for d in datasets]
+    )
     template = "licensing/_catalogue_rows.html" if request.htmx else "licensing/catalogue.html"
     return render(request, template, {"form": form, "rows": rows})
 
@@ -359,7 +363,7 @@ def download_file(request: HttpRequest, token: str) -> HttpResponse:
 def mine(request: HttpRequest) -> HttpResponse:
     person = person_of(request.user)
     grants = list(selectors.grants_of(person))
-    rows = [(g, access_decision(person, g.dataset)) for g in grants] if person else []
+    rows = list(zip(grants, access_decisions(person, [g.dataset for g in grants]), strict=True)) if person else []
     return render(
         request,
         "licensing/mine.html",

@@ -11,9 +11,9 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from consortium.audit.services import audit_record
+from consortium.common.mail import mail_enqueue, site_link
 from consortium.members import permissions
 from consortium.members.models import EmailDomain, Invitation, Organisation, OrganisationRole, Person
-from consortium.portal.mail import portal_mail_on_commit, site_link
 
 INVITATION_LIFETIME = dt.timedelta(days=14)
 Role = OrganisationRole.Role
@@ -267,7 +267,13 @@ def invitation_create(
     )
     link = site_link("members:invitation", token=token)
     body = render_to_string("members/email/invitation.txt", {"invitation": invitation, "link": link, "inviter": actor})
-    portal_mail_on_commit(f"Invitation to join {organisation}", body, [email])
+    mail_enqueue(
+        key=f"members.invitation:{invitation.pk}",
+        subject=f"Invitation to join {organisation}",
+        body=body,
+        recipients=[email],
+        about=f"members.invitation:{invitation.pk}",
+    )
     return invitation, token
 
 

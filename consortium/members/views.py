@@ -13,6 +13,7 @@ from consortium.audit.client import client_address
 from consortium.members import permissions, selectors, services
 from consortium.members.forms import DirectoryFilterForm, InvitationForm, ProfileForm, ReasonForm, RoleForm
 from consortium.members.models import Invitation, Organisation, Person
+from consortium.portal.pagination import paginate
 
 
 def _error_text(exc: ValidationError) -> str:
@@ -25,7 +26,7 @@ def directory(request: HttpRequest) -> HttpResponse:
     filters = form.cleaned_data if form.is_valid() else {}
     rows = selectors.organisation_directory(**{k: v for k, v in filters.items() if v})
     template = "members/_directory_rows.html" if request.htmx else "members/directory.html"
-    return render(request, template, {"form": form, "rows": rows})
+    return render(request, template, {"form": form, "rows": paginate(request, rows)})
 
 
 @login_required
@@ -43,7 +44,7 @@ def organisation(request: HttpRequest, slug: str) -> HttpResponse:
             "membership": selectors.current_membership(org),
             "memberships": org.memberships.all(),
             "contacts": selectors.organisation_contacts(org),
-            "people": selectors.organisation_people(org) if show_people else None,
+            "people": paginate(request, selectors.organisation_people(org)) if show_people else None,
             "can_manage": permissions.can_manage_roster(request.user, org),
         },
     )
@@ -87,8 +88,8 @@ def roster(request: HttpRequest, org: Organisation) -> HttpResponse:
         "members/roster.html",
         {
             "organisation": org,
-            "people": selectors.organisation_people(org),
-            "pending": selectors.organisation_pending_people(org),
+            "people": paginate(request, selectors.organisation_people(org)),
+            "pending": paginate(request, selectors.organisation_pending_people(org), param="pending_page"),
             "invitations": selectors.organisation_invitations(org),
             "invite_form": invite_form,
             "role_choices": RoleForm.base_fields["role"].choices,

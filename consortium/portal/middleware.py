@@ -1,10 +1,28 @@
-"""Staff must have MFA before they can use the admin."""
+"""Staff, dataset admins and chairs must have MFA before they use their powers.
+
+Every staff-only page (`/admin/`, including the dataset admins' pages, `/staff/`, and for staff the
+API tokens page, since a staff token reads every submission) and every
+chair power (managing a group, scheduling, editing or publishing a round, re-running checks, fix
+windows) sends a staff account or a chair without a TOTP authenticator to set one up first. The one
+exception is explicit: in demo mode (DEMO_MODE=1) the seeded demo accounts (Person.is_demo) may go
+without, so that the demo can be tried at once.
+"""
+
+import re
 
 from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect
 
 from consortium.members.permissions import person_of
+
+# Staff pages, and the API tokens page for staff (a staff token reads every submission).
+STAFF_ONLY = re.compile(r"^/(admin/|staff/|account/api-tokens/)")
+CHAIR_POWERS = re.compile(
+    r"^/(workinggroups/[^/]+/manage/"
+    r"|rounds/[^/]+/(schedule|schedule/generate|edit|publish|unpublish)/"
+    r"|submissions/\d+/(checks/\d+/rerun|fix-window)/)"
+)
 
 
 def user_has_mfa(user) -> bool:
@@ -13,13 +31,39 @@ def user_has_mfa(user) -> bool:
     return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
 
 
+def _demo_exempt(user) -> bool:
+    person = person_of(user)
+    return bool(settings.DEMO_MODE and person is not None and person.is_demo)
+
+
+def _holds_powers(user) -> bool:
+    """Staff (dataset admins are staff too) or a chair of some group."""
+    if user.is_staff:
+        return True
+    from workinggroups.permissions import chaired_groups
+
+    return chaired_groups(user).exists()
+
+
 def staff_must_enrol_mfa(user) -> bool:
     if not (user.is_authenticated and user.is_staff):
         return False
-    person = person_of(user)
-    if settings.DEMO_MODE and person is not None and person.is_demo:
+    return not _demo_exempt(user) and not user_has_mfa(user)
+
+
+def mfa_missing_for(request) -> bool:
+    """Whether this request uses a power that needs MFA which the user has not set up."""
+    user = request.user
+    if not user.is_authenticated:
         return False
-    return not user_has_mfa(user)
+    path = request.path
+    if STAFF_ONLY.match(path):
+        needs = user.is_staff
+    elif CHAIR_POWERS.match(path):
+        needs = _holds_powers(user)
+    else:
+        return False
+    return needs and not _demo_exempt(user) and not user_has_mfa(user)
 
 
 class StaffMfaRequiredMiddleware:
@@ -27,10 +71,10 @@ class StaffMfaRequiredMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if request.path.startswith("/admin/") and staff_must_enrol_mfa(request.user):
+        if mfa_missing_for(request):
             messages.warning(
                 request,
-                "Staff accounts need two-factor authentication before using the admin. Set it up here.",
+                "Staff pages and chair powers need two-factor authentication. Set it up here first.",
             )
             return redirect("mfa_activate_totp")
         return self.get_response(request)

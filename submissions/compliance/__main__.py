@@ -1,6 +1,10 @@
 """``python -m submissions.compliance --ruleset 5.1.0 [--usage training|hpc] [--format json|text]
 [--jobs N] PATH [PATH ...]``
 
+``python -m submissions.compliance --usage inference --ruleset 5.1 [--division closed|open|network]
+[--format json|text] PATH [PATH ...]`` checks MLPerf Inference division or submitter folders
+(``submissions/compliance/inference/``).
+
 Exit status: 0 when everything passes, 1 when anything fails, 2 for a usage error (one line on
 standard error).
 """
@@ -28,7 +32,8 @@ def _parser() -> argparse.ArgumentParser:
         description="Check MLPerf result files and submission packages against the official rules.",
     )
     parser.add_argument("--ruleset", required=True, help="ruleset version, e.g. 5.1.0")
-    parser.add_argument("--usage", default="training", help="benchmark suite: training (default) or hpc")
+    parser.add_argument("--usage", default="training", help="benchmark suite: training (default), hpc or inference")
+    parser.add_argument("--division", help="inference: the division of submitter folders (default: the folder above)")
     parser.add_argument("--format", choices=("json", "text"), default="text", help="output format (default text)")
     parser.add_argument("--jobs", type=int, default=1, help="worker processes (default 1)")
     parser.add_argument("paths", nargs="+", metavar="PATH", help="a submitter package folder or a result file")
@@ -73,6 +78,10 @@ def render_text(report: Report) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    if args.usage == "inference":
+        from .inference.cli import run
+
+        return run(parser, args)
     if args.jobs < 1:
         parser.error("--jobs must be at least 1")
     try:

@@ -1,16 +1,21 @@
-"""Benchmark: the engine against the official checker (in process) and against the floor.
+"""Benchmark: the compliance command as a whole process, beside the official checker and the floor.
 
-    python -m submissions.compliance.bench [--jobs N] [--repeat R] [--data PATH] [--no-packages]
+    python -m submissions.compliance.bench [--repeat R] [--data ROUND ...]
 
-On the real MLPerf Training v5.1 results (``../shared/mlperf/training_results_v5.1``), in one run:
+Each measurement is a whole process (interpreter start, imports, output), pinned to one core,
+``--jobs 1``, the three taking turns in each round so that other load weighs on all alike:
 
-* floor: read every file (latin-1, as the official parser) and ``json.loads`` every MLLOG line;
-* official: ``mlperf_logging``'s compliance checker on every file, in this process;
-* engine: ``check_file`` on every file (with ``--jobs N``: N worker processes);
-* packages: the official package checker (on scratch copies, copying not timed) and
-  ``check_package`` on the 13 packages.
+* floor: one process that reads every result file (latin-1, as the official parser) and
+  ``json.loads`` every MLLOG line;
+* official: one process that runs ``mlperf_logging``'s compliance checker on every result file,
+  in process (``oracle.official_file``: one import, then file after file);
+* engine: ``python -m submissions.compliance --ruleset R --jobs 1 --format json <every package>``,
+  one process per round (a command takes one ruleset).
 
-Each timing is the best of ``--repeat`` runs after a warm-up. Verdicts are compared as well.
+Default data: ``../shared/mlperf/training_results_v5.1`` alone, then v5.0 and v5.1 together.
+Times are the best of ``--repeat`` rounds, wall clock and CPU (user + system, from the child's
+resource usage); the ratios are printed for both. The engine's file verdicts are compared with
+the official ones.
 """
 
 from __future__ import annotations
@@ -19,62 +24,73 @@ import argparse
 import json
 import os
 import platform
-import shutil
+import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from .engine import check_file
-from .oracle import official_file, official_package
-from .package import check_package, mp_context
+from .oracle import official_file
 
-DEFAULT_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "mlperf" / "training_results_v5.1"
+SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "mlperf"
+ROUNDS = {"training_results_v5.1": "5.1.0", "training_results_v5.0": "5.0.0"}
 TOKEN = ":::MLLOG "
 
 
-def floor(files: list[Path]) -> int:
+def result_files(round_dir: Path) -> list[Path]:
+    return sorted(round_dir.glob("*/results/*/*/result_*.txt"))
+
+
+def packages(round_dir: Path) -> list[Path]:
+    return sorted(
+        p for p in round_dir.iterdir() if p.is_dir() and ((p / "results").is_dir() or (p / "systems").is_dir())
+    )
+
+
+def _floor(paths: list[str]) -> None:
+    """Child: read every file and json.loads every MLLOG line."""
     n = 0
-    for path in files:
+    for path in paths:
         with open(path, encoding="latin-1") as f:
             for line in f:
                 i = line.find(TOKEN)
                 if i >= 0:
                     json.loads(line[i + len(TOKEN) :])
                     n += 1
-    return n
+    print(json.dumps({"lines": n}))
 
 
-def engine_serial(files: list[Path]) -> list[str]:
-    return [check_file(f, "training", "5.1.0").verdict for f in files]
+def _official(ruleset: str, paths: list[str]) -> None:
+    """Child: the official compliance checker on every file, in this one process."""
+    verdicts = {p: official_file(p, "training", ruleset).verdict for p in paths}
+    print(json.dumps(verdicts))
 
 
-def _verdict(path: str) -> str:
-    return check_file(path, "training", "5.1.0").verdict
+class Timer:
+    """Children's CPU time, measured as the growth of RUSAGE_CHILDREN around each process."""
 
+    def __init__(self, core: int | None) -> None:
+        self.core = core
 
-def engine_parallel(files: list[Path], jobs: int) -> list[str]:
-    with ProcessPoolExecutor(jobs, mp_context=mp_context()) as pool:
-        return list(pool.map(_verdict, [str(f) for f in files], chunksize=8))
+    def _pin(self) -> None:
+        os.sched_setaffinity(0, {self.core})  # type: ignore[arg-type]
 
+    def __call__(self, argv: list[str]) -> tuple[float, float, str]:
+        import resource
 
-def official_serial(files: list[Path]) -> list[str]:
-    return [official_file(f, "training", "5.1.0").verdict for f in files]
-
-
-def best_of(repeat: int, fns: dict[str, Callable[[], object]]) -> dict[str, tuple[float, object]]:
-    """Best time of each function over ``repeat`` rounds, after a warm-up. The functions take
-    turns within a round, so that load from other processes weighs on all of them alike."""
-    results = {name: fn() for name, fn in fns.items()}  # warm-up: caches, imports, page cache
-    best = dict.fromkeys(fns, float("inf"))
-    for _ in range(repeat):
-        for name, fn in fns.items():
-            t = time.perf_counter()
-            results[name] = fn()
-            best[name] = min(best[name], time.perf_counter() - t)
-    return {name: (best[name], results[name]) for name in fns}
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        start = time.perf_counter()
+        done = subprocess.run(
+            argv,
+            capture_output=True,
+            preexec_fn=self._pin if self.core is not None else None,
+            check=False,
+        )
+        wall = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        if done.returncode not in (0, 1):  # the engine exits 1 when something fails
+            raise RuntimeError(f"{argv[:4]} exited {done.returncode}: {done.stderr.decode()[-500:]}")
+        return wall, cpu, done.stdout.decode()
 
 
 def machine() -> str:
@@ -90,72 +106,102 @@ def machine() -> str:
     return f"{os.cpu_count()} CPUs (nproc), {model}, Python {platform.python_version()}, {platform.system()}"
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m submissions.compliance.bench", description=__doc__)
-    parser.add_argument("--jobs", type=int, default=1, help="engine worker processes (default 1)")
-    parser.add_argument("--repeat", type=int, default=3, help="timed runs per measurement (default 3)")
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="the training_results_v5.1 folder")
-    parser.add_argument("--no-packages", action="store_true", help="skip the package checker comparison")
-    args = parser.parse_args(argv)
-    if not args.data.is_dir():
-        print(f"no data at {args.data} (see ../shared/mlperf/README.md)", file=sys.stderr)
-        return 2
-    files = sorted(args.data.glob("*/results/*/*/result_*.txt"))
-    size = sum(f.stat().st_size for f in files)
-    print(f"machine: {machine()}")
-    print(f"data: {args.data}: {len(files)} files, {size / 1e6:.1f} MB, ruleset training 5.1.0")
-    print(f"best of {args.repeat} runs (engine and floor: {2 * args.repeat}, taking turns) after a warm-up\n")
-
-    fast: dict[str, Callable[[], object]] = {
-        "floor (read + json.loads)": lambda: floor(files),
-        "engine, 1 process": lambda: engine_serial(files),
+def measure(rounds: list[Path], repeat: int, timer: Timer) -> dict[str, object]:
+    py = sys.executable
+    files = [str(f) for r in rounds for f in result_files(r)]
+    commands: dict[str, list[list[str]]] = {
+        "floor": [[py, "-m", "submissions.compliance.bench", "--child-floor", *files]],
+        "official": [
+            [py, "-m", "submissions.compliance.bench", "--child-official", ROUNDS[r.name], *map(str, result_files(r))]
+            for r in rounds
+        ],
+        "engine": [
+            [py, "-m", "submissions.compliance", "--ruleset", ROUNDS[r.name], "--jobs", "1", "--format", "json"]
+            + [str(p) for p in packages(r)]
+            for r in rounds
+        ],
     }
-    if args.jobs > 1:
-        fast[f"engine, --jobs {args.jobs}"] = lambda: engine_parallel(files, args.jobs)
-    timed = best_of(args.repeat * 2, fast)  # the fast ones are noisier: twice the rounds
-    timed.update(best_of(args.repeat, {"official, in process": lambda: official_serial(files)}))
-    t_floor, n_lines = timed["floor (read + json.loads)"]
-    t_engine, mine = timed["engine, 1 process"]
-    t_official, official = timed["official, in process"]
-    rows = [(name, timed[name][0]) for name in ("floor (read + json.loads)", "official, in process", *list(fast)[1:])]
-    t_jobs = None
-    if args.jobs > 1:
-        t_jobs, mine_jobs = timed[f"engine, --jobs {args.jobs}"]
-        assert mine_jobs == mine
-    print(f"{'files':<28}{'seconds':>9}{'ms/file':>9}{'MB/s':>8}")
-    for name, t in rows:
-        print(f"{name:<28}{t:9.3f}{1000 * t / len(files):9.2f}{size / 1e6 / t:8.1f}")
-    disagree = sum(a != ("fail" if b == "crash" else b) for a, b in zip(mine, official, strict=True))  # type: ignore[arg-type]
-    print(
-        f"\nMLLOG lines: {n_lines}; verdicts: engine {mine.count('pass')} pass / {mine.count('fail')} fail, "  # type: ignore[union-attr]
-        f"{disagree} disagreements with the official checker"
-    )
-    print(f"official / engine: {t_official / t_engine:.1f}x faster (target >= 10x)")
-    print(f"engine / floor:    {t_engine / t_floor:.2f}x the floor (target <= 3x)")
-    if t_jobs:
-        print(f"--jobs {args.jobs}:          {t_engine / t_jobs:.2f}x the 1-process engine")
+    best = {name: [float("inf"), float("inf")] for name in commands}
+    outputs: dict[str, list[str]] = {}
+    for _ in range(repeat):
+        for name, argvs in commands.items():
+            wall = cpu = 0.0
+            outs = []
+            for argv in argvs:  # a round of several rulesets: one process each, times added
+                w, c, out = timer(argv)
+                wall, cpu = wall + w, cpu + c
+                outs.append(out)
+            best[name] = [min(best[name][0], wall), min(best[name][1], cpu)]
+            outputs[name] = outs
+    # verdicts: the engine's file reports against the official checker's
+    official: dict[str, str] = {}
+    for out in outputs["official"]:
+        official.update(json.loads(out))
+    mine: dict[str, str] = {}
+    for out in outputs["engine"]:
+        doc = json.loads(out)
+        for package in doc["packages"]:
+            for f in package["files"]:
+                mine[os.path.join(package["path"], f["path"])] = f["verdict"]
+    disagree = sum(mine.get(p) != ("fail" if v == "crash" else v) for p, v in official.items())
+    size = sum(os.path.getsize(f) for f in files)
+    return {
+        "files": len(files),
+        "mb": size / 1e6,
+        "packages": sum(len(packages(r)) for r in rounds),
+        "lines": json.loads(outputs["floor"][0])["lines"],
+        "best": best,
+        "disagree": disagree,
+        "engine_fail": sum(v == "fail" for v in mine.values()),
+    }
 
-    if not args.no_packages:
-        packages = sorted(p for p in args.data.iterdir() if p.is_dir())
-        with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
-            copies = []
-            for i, p in enumerate(packages):
-                copies.append(Path(tmp) / str(i) / p.name)
-                shutil.copytree(p, copies[-1])
-            official_package(copies[0], "training", "5.1.0", in_place=True)  # warm-up: imports
-            t = time.perf_counter()
-            official_pkg = [official_package(c, "training", "5.1.0", in_place=True).verdict for c in copies]
-            t_off_pkg = time.perf_counter() - t
-        t_pkg, mine_pkg = best_of(
-            args.repeat,
-            {"packages": lambda: [check_package(p, "training", "5.1.0", jobs=args.jobs).verdict for p in packages]},
-        )["packages"]
-        print(f"\n{'packages':<28}{'seconds':>9}")
-        print(f"{'official, in process':<28}{t_off_pkg:9.3f}")
-        print(f"{'engine, --jobs ' + str(args.jobs):<28}{t_pkg:9.3f}")
-        print(
-            f"{len(packages)} packages; official {official_pkg.count('pass')} pass, engine "
-            f"{mine_pkg.count('pass')} pass; official / engine: {t_off_pkg / t_pkg:.1f}x"  # type: ignore[union-attr]
+
+def report(title: str, m: dict[str, object]) -> None:
+    best: dict[str, list[float]] = m["best"]  # type: ignore[assignment]
+    print(f"\n{title}: {m['packages']} packages, {m['files']} result files, {m['mb']:.1f} MB, {m['lines']} MLLOG lines")
+    print(f"{'whole process':<34}{'wall s':>9}{'CPU s':>9}")
+    labels = {
+        "floor": "floor (read + json.loads)",
+        "official": "official checker, in process",
+        "engine": "engine command, --jobs 1",
+    }
+    for name, (wall, cpu) in best.items():
+        print(f"{labels[name]:<34}{wall:9.3f}{cpu:9.3f}")
+    (fw, fc), (ow, oc), (ew, ec) = best["floor"], best["official"], best["engine"]
+    print(f"official / engine: {ow / ew:5.1f}x wall, {oc / ec:5.1f}x CPU   (target >= 10x)")
+    print(f"engine / floor:    {ew / fw:5.2f}x wall, {ec / fc:5.2f}x CPU   (target <= 3x)")
+    print(f"verdicts: {m['engine_fail']} files fail; {m['disagree']} disagreements with the official checker")
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--child-floor"]:
+        _floor(argv[1:])
+        return 0
+    if argv[:1] == ["--child-official"]:
+        _official(argv[1], argv[2:])
+        return 0
+    parser = argparse.ArgumentParser(prog="python -m submissions.compliance.bench", description=__doc__)
+    parser.add_argument("--repeat", type=int, default=3, help="rounds of the three measurements (default 3)")
+    parser.add_argument("--data", type=Path, default=SHARED, help="the folder holding training_results_v5.x")
+    parser.add_argument("--no-pin", action="store_true", help="do not pin the processes to one core")
+    args = parser.parse_args(argv)
+    v51, v50 = args.data / "training_results_v5.1", args.data / "training_results_v5.0"
+    if not v51.is_dir():
+        print(f"no data at {v51} (see ../shared/mlperf/README.md)", file=sys.stderr)
+        return 2
+    core = None
+    if not args.no_pin and hasattr(os, "sched_getaffinity"):
+        core = max(os.sched_getaffinity(0))
+    timer = Timer(core)
+    print(f"machine: {machine()}; load average {os.getloadavg()[0]:.1f}")
+    when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    print(f"date: {when}; each process pinned to CPU {core}; best of {args.repeat}")
+    report("training v5.1 (ruleset 5.1.0)", measure([v51], args.repeat, timer))
+    if v50.is_dir():
+        report(
+            "training v5.0 + v5.1 (5.0.0 and 5.1.0, one process per round, times added)",
+            measure([v50, v51], args.repeat, timer),
         )
     return 0
 

@@ -22,408 +22,22 @@ diffusion, rulesets 3.1.0-5.0.0) are run the official way, over a list.
 
 from __future__ import annotations
 
-import json
-import math
 import os
 import stat
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from . import logparse
+from .advisories import _Advisories
+from .configrun import ConfigRun
+from .facts import FileFacts, _collect
 from .findings import ADVISORY, ERROR, WARNING, Check, FileReport, Finding
 from .logparse import BadLine, LogLine, json_loads, parse_record, parse_record_060
-from .rules import Config, KeyRule, Snippet, load_config, root_config, validate
+from .rcp import rcp_reads
+from .rules import Config, KeyRule, load_config, root_config, validate
 
 REPLAY_BUFFER_LINES = 50_000  # records kept for configs enqueued mid-file
-MAX_FINDINGS_PER_KEY = 20
 MAX_BAD_LINE_FINDINGS = 100  # a file of garbage must not make a report as large as itself
-
-
-def is_integer(value: Any) -> bool:  # the helper the official rules call
-    return abs(round(value) - value) < 0.00001
-
-
-class _Crash(Exception):
-    """Where the official checker would raise instead of giving a verdict."""
-
-    def __init__(self, message: str, line: int | None = None, key: Any = None, check: str = Check.RULE_CRASH):
-        super().__init__(message)
-        self.finding = Finding(ERROR, check, message, key=_key_text(key), line=line)
-
-
-def _key_text(key: Any) -> str | None:
-    if key is None:
-        return None
-    return key if isinstance(key, str) else json.dumps(key, default=str)
-
-
-def _short(value: Any, limit: int = 80) -> str:
-    try:
-        text = json.dumps(value, default=str)
-    except (TypeError, ValueError, RecursionError):
-        text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def _dumps_ok(state: dict[str, Any]) -> bool:
-    # The official failure messages embed json.dumps(s, sort_keys=True); when that raises, the
-    # checker's own error handler raises again and the whole check crashes.
-    try:
-        json.dumps(state["s"], sort_keys=True, indent=2)
-        return True
-    except Exception:
-        return False
-
-
-def _first_line_of(sn: Snippet) -> str:
-    text = " ".join(sn.source.split())
-    return text if len(text) <= 160 else text[:157] + "..."
-
-
-class ConfigRun:
-    """One config's pass over the log lines (``configured_checks`` in the official checker)."""
-
-    def __init__(self, config: Config, checker: _FileRun, legacy: bool) -> None:
-        self.config = config
-        self.checker = checker
-        self.legacy = legacy  # 0.6.0: values are raw JSON, lines without value['value'] are skipped
-        self.s: dict[str, Any] = {}
-        self.state: dict[str, Any] = {
-            "enqueue_config": self._enqueue,
-            "s": self.s,
-            "is_integer": is_integer,
-            "math": math,
-        }
-        self.rules: dict[Any, KeyRule] = config.key_rules
-        # per key: [count, first value, count equal to first, first line, second line, distinct strs]
-        self.track: dict[Any, list[Any]] = {k: [0, None, 0, None, None, None] for k in self.rules}
-        self.has_been_exec: set[Any] = set()
-        self.first_seen: set[Any] = set()
-        self.at_least: dict[Any, list[Any]] = {}
-        self.children: list[ConfigRun] = []
-        self.keyed: dict[Any, list[Finding]] = {}
-        self.keyed_more: dict[Any, int] = {}
-        self.unkeyed: list[Finding] = []
-        self.warnings: list[Finding] = []
-        self.crash: Finding | None = None
-        self.done = False
-
-    # -- rule code hooks -------------------------------------------------------------------
-
-    def _enqueue(self, name: Any) -> None:
-        child = self.checker.new_run(name)
-        self.children.append(child)
-
-    # -- messages ----------------------------------------------------------------------------
-
-    def _keyed(self, key: Any, finding: Finding) -> None:
-        found = self.keyed.setdefault(key, [])
-        if len(found) < MAX_FINDINGS_PER_KEY:
-            found.append(finding)
-        else:
-            self.keyed_more[key] = self.keyed_more.get(key, 0) + 1
-
-    # -- the run -----------------------------------------------------------------------------
-
-    def begin(self, loglines: list[LogLine] | None) -> None:
-        config = self.config
-        try:
-            if config.missing:
-                raise _Crash(
-                    f"rule config {config.name!r} does not exist in mlperf-logging; the official checker "
-                    "reports 'Could not find config file' and then crashes opening it",
-                    check=Check.RULE_CONFIG_MISSING,
-                )
-            if config.load_error is not None:
-                raise _Crash(f"rule config {config.name!r} cannot be used: {config.load_error!r}")
-            if config.begin is not None:
-                sn = config.begin
-                if sn.error is not None:
-                    raise _Crash(f"BEGIN code of {config.name} raises: {sn.error!r}")
-                # The official checker runs BEGIN with its own locals(): 's', 'state' and
-                # 'loglines' are what rule code uses.
-                scope = {
-                    "self": None,
-                    "loglines": loglines if loglines is not None else [],
-                    "config_file": str(config.path),
-                    "f": None,
-                    "checks": None,
-                    "s": self.s,
-                    "state": self.state,
-                    "begin_blocks": None,
-                }
-                try:
-                    exec(sn.code, self.state, scope)  # noqa: S102 - code from the pinned rules
-                except Exception as exc:
-                    raise _Crash(f"BEGIN code of {config.name} raises {exc!r}") from None
-        except _Crash as crash:
-            self._die(crash)
-
-    def _die(self, crash: _Crash) -> None:
-        self.crash = crash.finding
-        self.done = True
-
-    def feed_any(self, ll: LogLine) -> None:
-        try:
-            rule = self.rules.get(ll.key)
-        except TypeError:  # an unhashable key: the official checker skips the line
-            return
-        if rule is not None:
-            self.feed(ll, rule)
-
-    def feed(self, ll: LogLine, rule: KeyRule) -> None:
-        """One log line whose key this config names."""
-        if self.done:
-            return
-        key = ll.key
-        if self.legacy:
-            try:
-                rv = ll.value["value"]
-            except Exception:
-                return
-        else:
-            rv = ll.value["value"]
-        t = self.track[key]
-        n = t[0]
-        if n == 0:
-            t[1] = rv
-            t[2] = 1
-            t[3] = ll.line
-        else:
-            first = t[1]
-            if rv is first or rv == first:
-                t[2] += 1
-            if n == 1:
-                t[4] = ll.line
-            if rule.exactly_one:  # the values, for the message; EXACTLY_ONE keys are rare lines
-                if t[5] is None:
-                    t[5] = {_short(first, 40)}
-                if len(t[5]) < 6:
-                    t[5].add(_short(rv, 40))
-        t[0] = n + 1
-        try:
-            if key not in self.has_been_exec:
-                if rule.pre is not None:
-                    self._exec(ll, rule.pre, "PRE")
-                if rule.checks is not None:
-                    self._checks(ll, rule.checks, "CHECK")
-                if rule.post is not None:
-                    self._exec(ll, rule.post, "POST")
-            if rule.first_check is not None and key not in self.first_seen:
-                self.first_seen.add(key)
-                self._checks(ll, rule.first_check, "FIRST_CHECK")
-            if rule.at_least_one_check is not None:
-                self._at_least_one(ll, rule.at_least_one_check)
-            if rule.once:
-                self.has_been_exec.add(key)
-        except _Crash as crash:
-            self._die(crash)
-
-    def _exec(self, ll: LogLine, sn: Snippet, action: str) -> None:
-        try:
-            if sn.error is not None:
-                raise sn.error
-            exec(sn.code, self.state, {"ll": ll, "v": ll.value})  # noqa: S102 - code from the pinned rules
-        except Exception as exc:
-            self._keyed(
-                ll.key,
-                Finding(
-                    ERROR,
-                    Check.RULE_CODE_ERROR,
-                    f"{action} code for '{ll.key}' raised {type(exc).__name__}: {exc} "
-                    f"({self.config.name}: {_first_line_of(sn)})",
-                    key=_key_text(ll.key),
-                    line=ll.line,
-                ),
-            )
-
-    def _checks(self, ll: LogLine, snippets: tuple[Snippet, ...], what: str) -> None:
-        state = self.state
-        value = ll.value
-        for sn in snippets:
-            try:
-                if sn.error is not None:
-                    raise sn.error
-                if eval(sn.code, state, {"ll": ll, "v": value}):  # noqa: S307 - code from the pinned rules
-                    continue
-                failed: Exception | None = None
-            except Exception as exc:
-                failed = exc
-            if not _dumps_ok(state):
-                raise _Crash(
-                    f"{what} for '{ll.key}' failed and the official checker crashes while reporting it "
-                    f"(its state is not JSON-serialisable): {_first_line_of(sn)}",
-                    line=ll.line,
-                    key=ll.key,
-                )
-            if failed is None:
-                msg = f"{what} for '{ll.key}' failed: {_first_line_of(sn)} (value {_short(_value_of(value))})"
-                check = Check.RULE_CHECK
-            else:
-                msg = (
-                    f"{what} code for '{ll.key}' raised {type(failed).__name__}: {failed} "
-                    f"({_first_line_of(sn)}; value {_short(_value_of(value))})"
-                )
-                check = Check.RULE_CHECK_ERROR
-            self._keyed(ll.key, Finding(ERROR, check, msg, key=_key_text(ll.key), line=ll.line))
-
-    def _at_least_one(self, ll: LogLine, sn: Snippet) -> None:
-        entry = self.at_least.get(ll.key)
-        if entry is None:
-            entry = self.at_least[ll.key] = [0, sn, ll.line]
-        try:
-            if sn.error is not None:
-                raise sn.error
-            ok = bool(eval(sn.code, self.state, {"ll": ll, "v": ll.value}))  # noqa: S307
-        except Exception as exc:
-            raise _Crash(
-                f"ATLEAST_ONE_CHECK for '{ll.key}' raises {type(exc).__name__}: {exc}; the official checker "
-                f"does not guard it and crashes ({_first_line_of(sn)})",
-                line=ll.line,
-                key=ll.key,
-            ) from None
-        if ok:
-            entry[0] += 1
-
-    def finish(self) -> None:
-        if self.done:
-            return
-        self.done = True
-        try:
-            self._finish()
-        except _Crash as crash:
-            self.crash = crash.finding
-
-    def _finish(self) -> None:
-        for key, (count, sn, first_line) in self.at_least.items():
-            if count == 0:
-                self.unkeyed.append(
-                    Finding(
-                        ERROR,
-                        Check.RULE_AT_LEAST_ONE_CHECK,
-                        f"no '{key}' line satisfies {_first_line_of(sn)} ({self.config.name})",
-                        key=_key_text(key),
-                        line=first_line,
-                    )
-                )
-        alternatives: set[tuple[Any, ...]] = set()
-        for k, rule in self.rules.items():
-            raw = rule.raw
-            if "REQ" not in raw:
-                continue
-            req = raw["REQ"]
-            t = self.track[k]
-            count = t[0]
-            try:
-                if req == "OPTIONAL" and count == 0:
-                    continue
-                if req == "EXACTLY_ONE" and count != 1:
-                    if count and t[2] == count:
-                        self.warnings.append(
-                            Finding(
-                                WARNING,
-                                Check.RULE_DUPLICATE,
-                                f"'{k}' must occur exactly once but occurs {count} times (all equal)",
-                                key=_key_text(k),
-                                line=t[4],
-                            )
-                        )
-                    else:
-                        detail = f" with different values: {', '.join(sorted(t[5] or ()))}" if count else ""
-                        self._keyed(
-                            k,
-                            Finding(
-                                ERROR,
-                                Check.RULE_EXACTLY_ONE,
-                                f"'{k}' must occur exactly once but occurs {count} times{detail}",
-                                key=_key_text(k),
-                                line=t[4] if count else None,
-                            ),
-                        )
-                if req == "AT_LEAST_ONE" and count < 1:
-                    self._keyed(
-                        k,
-                        Finding(
-                            ERROR,
-                            Check.RULE_AT_LEAST,
-                            f"'{k}' must occur at least once but is missing",
-                            key=_key_text(k),
-                        ),
-                    )
-                if req.startswith("AT_LEAST("):
-                    n = int(req[len("AT_LEAST(") : -1])
-                    if count < n:
-                        self._keyed(
-                            k,
-                            Finding(
-                                ERROR,
-                                Check.RULE_AT_LEAST,
-                                f"'{k}' must occur at least {n} times but occurs {count} times",
-                                key=_key_text(k),
-                                line=t[3],
-                            ),
-                        )
-                if req.startswith("AT_LEAST_ONE_OR"):
-                    alts = [a.strip() for a in req[len("AT_LEAST_ONE_OR(") : -1].split(",")]
-                    alternatives.add(tuple({k, *alts}))
-            except Exception as exc:
-                raise _Crash(f"the REQ of '{k}' ({req!r}) makes the official checker raise {exc!r}", key=k) from None
-        for alts in alternatives:
-            for a in alts:  # any() over the official dict: an unknown key raises KeyError
-                if a not in self.track:
-                    raise _Crash(
-                        f"REQ alternative '{a}' is not a key of {self.config.name}: the official checker crashes"
-                    )
-                if self.track[a][0]:
-                    break
-            else:
-                names = " or ".join(f"'{a}'" for a in sorted(alts))
-                self.unkeyed.append(Finding(ERROR, Check.RULE_ONE_OF, f"at least one of {names} must occur"))
-        config = self.config
-        if config.end_pre is not None:
-            sn = config.end_pre
-            try:
-                if sn.error is not None:
-                    raise sn.error
-                exec(sn.code, self.state)  # noqa: S102
-            except Exception as exc:
-                raise _Crash(f"END code of {config.name} raises {exc!r}") from None
-        if config.end_checks is not None:
-            for sn in config.end_checks:
-                try:
-                    if sn.error is not None:
-                        raise sn.error
-                    if eval(sn.code, self.state):  # noqa: S307
-                        continue
-                    failed: Exception | None = None
-                except Exception as exc:
-                    failed = exc
-                if not _dumps_ok(self.state):
-                    raise _Crash(f"END CHECK failed and the official checker crashes while reporting it: {sn.source}")
-                msg = f"END check of {config.name} failed: {_first_line_of(sn)}"
-                if failed is not None:
-                    msg += f" (raised {type(failed).__name__}: {failed})"
-                self.unkeyed.append(Finding(ERROR, Check.RULE_END_CHECK, msg))
-
-
-def _value_of(v: Any) -> Any:
-    return v.get("value") if type(v) is dict else v
-
-
-@dataclass(slots=True)
-class FileFacts:
-    """What package checks need from a file, collected in the same pass."""
-
-    seeds: list[tuple[Any, Any, int]] = field(default_factory=list)
-    seed_error: str | None = None
-    run_start: float | None = None
-    run_stop: float | None = None
-    # the raw values the result summarizer's _query_instance_scale finds (hpc weak scaling)
-    number_of_nodes: Any = None
-    accelerators_per_node: Any = None
-    rcp: Any = None  # an rcp.RcpReader when asked for
-    benchmark: Any = None
 
 
 class _FileRun:
@@ -501,86 +115,6 @@ def _open(path: Path):  # type: ignore[no-untyped-def]
     return open(path, encoding="latin-1", newline=None)  # the official parser's reading
 
 
-class _Advisories:
-    """What the official tools let through: collected while reading, never a verdict."""
-
-    __slots__ = ("back_count", "back_first", "org", "start", "stop", "stop_meta")
-
-    def __init__(self) -> None:
-        self.back_count = 0
-        self.back_first: tuple[int, float, float] | None = None
-        self.start: tuple[float, int] | None = None
-        self.stop: tuple[float, int] | None = None
-        self.stop_meta: Any = None
-        self.org: tuple[Any, int] | None = None
-
-    def backwards(self, line: int, before: float, after: float) -> None:
-        self.back_count += 1
-        if self.back_first is None:
-            self.back_first = (line, before, after)
-
-    def record(self, rec: LogLine) -> None:
-        key = rec.key
-        if key == "run_start":
-            if self.start is None:
-                self.start = (rec.timestamp, rec.line)
-        elif key == "run_stop":
-            if self.stop is None:
-                self.stop = (rec.timestamp, rec.line)
-                self.stop_meta = rec.value["metadata"] if type(rec.value) is dict else None
-        elif key == "submission_org" and self.org is None and type(rec.value) is dict:
-            self.org = (rec.value["value"], rec.line)
-
-    def findings(self, expected_org: str | None) -> list[Finding]:
-        out: list[Finding] = []
-        if self.back_count:
-            line, before, after = self.back_first  # type: ignore[misc]
-            out.append(
-                Finding(
-                    ADVISORY,
-                    Check.ADVISORY_TIME_BACKWARDS,
-                    f"time_ms goes backwards {self.back_count} time(s); first here, from {before:.0f} to {after:.0f}",
-                    key="time_ms",
-                    line=line,
-                )
-            )
-        if self.start and self.stop and self.stop[0] < self.start[0]:
-            out.append(
-                Finding(
-                    ADVISORY,
-                    Check.ADVISORY_RUN_STOP_BEFORE_START,
-                    f"run_stop (time_ms {self.stop[0]:.0f}) is earlier than run_start (line {self.start[1]}, "
-                    f"time_ms {self.start[0]:.0f})",
-                    key="run_stop",
-                    line=self.stop[1],
-                )
-            )
-        if self.stop is not None:
-            meta = self.stop_meta
-            status = meta.get("status") if type(meta) is dict else None
-            if status != "success":
-                out.append(
-                    Finding(
-                        ADVISORY,
-                        Check.ADVISORY_RUN_STOP_STATUS,
-                        f'run_stop status is {_short(status)}, not "success": the run did not converge',
-                        key="run_stop",
-                        line=self.stop[1],
-                    )
-                )
-        if expected_org is not None and self.org is not None and self.org[0] != expected_org:
-            out.append(
-                Finding(
-                    ADVISORY,
-                    Check.ADVISORY_SUBMISSION_ORG,
-                    f"submission_org is {_short(self.org[0])} but the package folder is {expected_org!r}",
-                    key="submission_org",
-                    line=self.org[1],
-                )
-            )
-        return out
-
-
 def _check(
     path: Path,
     usage: str,
@@ -589,57 +123,80 @@ def _check(
     expected_org: str | None,
     facts: FileFacts | None,
 ) -> None:
-    fr = _FileRun(usage, ruleset)
-    legacy = fr.legacy
-    token = logparse.TOKEN_060 if legacy else logparse.TOKEN
-    findings = report.findings
-    adv = _Advisories()
-    bad_lines = 0
-    crash_line: Finding | None = None
-    n_records = 0
-    rcp = facts.rcp if facts is not None else None
+    reading = _StreamingPass(usage, ruleset, report, facts)
+    with _open(path) as f:
+        reading.read(f)
+    root = reading.finish_configs(path)
+    reading.report_file(root, expected_org)
 
-    root = fr.new_run(root_config(usage, ruleset))
-    fr.new_runs.clear()
-    active: list[ConfigRun] = []
-    deferred: list[ConfigRun] = []
-    # key -> [(run, rule)] for the active runs that name the key
-    interest: dict[Any, list[tuple[ConfigRun, KeyRule]]] = {}
-    buffer: list[LogLine] | None = []
-    needs_list = False
 
-    def start(run: ConfigRun) -> None:
-        nonlocal needs_list
-        if needs_list:
+class _StreamingPass:
+    """One pass over a file's lines with every config side by side (the module's opening comment
+    says how this gives the official results): the configs queue, the line findings, and what
+    the package checks and advisories collect on the way."""
+
+    def __init__(self, usage: str, ruleset: str, report: FileReport, facts: FileFacts | None) -> None:
+        self.fr = _FileRun(usage, ruleset)
+        self.usage = usage
+        self.ruleset = ruleset
+        self.legacy = self.fr.legacy
+        self.token = logparse.TOKEN_060 if self.legacy else logparse.TOKEN
+        self.report = report
+        self.findings = report.findings
+        self.facts = facts
+        self.rcp = facts.rcp if facts is not None else None
+        self.adv = _Advisories()
+        self.bad_lines = 0
+        self.crash_line: Finding | None = None
+        self.n_records = 0
+        self.prev_ts: float | None = None
+        self.active: list[ConfigRun] = []
+        self.deferred: list[ConfigRun] = []
+        # key -> [(run, rule)] for the active runs that name the key
+        self.interest: dict[Any, list[tuple[ConfigRun, KeyRule]]] = {}
+        self.buffer: list[LogLine] | None = []  # the replay buffer, None once it overflowed
+        self.needs_list = False
+        self.root = self.fr.new_run(root_config(usage, ruleset))
+        self.fr.new_runs.clear()
+        self.start_config(self.root)
+
+    # -- the configs queue (enqueue_config: first in, first out) ---------------------------
+
+    def start_config(self, run: ConfigRun) -> None:
+        """BEGIN, then replay the lines read so far, then follow the file with the others."""
+        if self.needs_list:
             return
         if run.config.begin_uses_loglines:
-            needs_list = True  # finish reading for the line findings; rules run listwise after
-            active.clear()
-            interest.clear()
+            self.needs_list = True  # finish reading for the line findings; rules run listwise after
+            self.active.clear()
+            self.interest.clear()
             return
         run.begin(None)
-        if buffer is None:
-            deferred.append(run)
+        if self.buffer is None:
+            self.deferred.append(run)
         else:
-            for rec in buffer:
+            for rec in self.buffer:
                 run.feed_any(rec)
-            active.append(run)
+            self.active.append(run)
             for k, rule in run.rules.items():
-                interest.setdefault(k, []).append((run, rule))
-        drain()
+                self.interest.setdefault(k, []).append((run, rule))
+        self.start_enqueued()
 
-    def drain() -> None:
-        while fr.new_runs and not needs_list:
-            start(fr.new_runs.pop(0))
+    def start_enqueued(self) -> None:
+        new_runs = self.fr.new_runs
+        while new_runs and not self.needs_list:
+            self.start_config(new_runs.pop(0))
 
-    start(root)
-    chunk = logparse.READ_CHUNK
-    scan_once = logparse.scan_once
-    with _open(path) as f:
+    # -- reading: mlp_parser's lines ----------------------------------------------------------
+
+    def read(self, f: TextIO) -> None:
+        """Every line holding the token, as the official parser keeps it: the text from the
+        last token, stripped (a long line streamed in chunks)."""
+        chunk = logparse.READ_CHUNK
+        token = self.token
         readline = f.readline
         index = -1
         line = 0
-        prev_ts: float | None = None
         while True:
             raw = readline(chunk)
             if not raw:
@@ -656,114 +213,133 @@ def _check(
                 text = raw[i:].strip()
             index += 1
             if text is None:
-                bad_lines += 1
-                if bad_lines <= MAX_BAD_LINE_FINDINGS:
-                    findings.append(
-                        Finding(
-                            ERROR,
-                            Check.LOG_LINE_TOO_LONG,
-                            f"the MLLOG record is longer than {logparse.MAX_PAYLOAD_CHARS} characters",
-                            line=line,
-                        )
-                    )
-                if rcp is not None:
-                    rcp.feed_unreadable(line)
+                self.too_long(line)
                 continue
-            if legacy:
-                rec = parse_record_060(text, index, line)
-            else:
-                payload = text[9:]
-                try:
-                    # json.loads, inlined for the common case: a value that starts and ends the text
-                    try:
-                        obj, end = scan_once(payload, 0)
-                    except StopIteration:
-                        end = -1
-                    if end != len(payload):
-                        obj = json_loads(payload)
-                except (ValueError, RecursionError) as exc:
-                    if rcp is not None:
-                        rcp.feed(payload, exc, False, line)
-                    rec = parse_record(text, index, line)
-                else:
-                    if rcp is not None:
-                        rcp.feed(payload, obj, True, line)
-                    # the common case of parse_record, without parsing the JSON again
-                    try:
-                        t = obj["time_ms"]
-                        rec = LogLine(
-                            text,
-                            t if type(t) is float else float(t),
-                            obj["key"],
-                            {"value": obj["value"], "metadata": obj["metadata"]},
-                            index,
-                            line,
-                        )
-                    except Exception:
-                        rec = parse_record(text, index, line)
+            rec = parse_record_060(text, index, line) if self.legacy else self.parse(text, index, line)
             if type(rec) is BadLine:
-                bad_lines += 1
-                if rec.crash:
-                    finding = Finding(ERROR, Check.LOG_MALFORMED_RECORD, rec.message, line=line)
-                    if crash_line is None:
-                        crash_line = finding
-                        findings.append(finding)
-                    elif bad_lines <= MAX_BAD_LINE_FINDINGS:
-                        findings.append(finding)
-                elif bad_lines <= MAX_BAD_LINE_FINDINGS:
-                    findings.append(Finding(ERROR, Check.LOG_PARSE_ERROR, rec.message, line=line))
-                continue
-            n_records += 1
-            ts = rec.timestamp
-            if prev_ts is not None and ts < prev_ts:
-                adv.backwards(line, prev_ts, ts)
-            prev_ts = ts
-            key = rec.key
-            try:
-                pairs = interest.get(key)
-                advised = key in _ADVISED
-            except TypeError:  # an unhashable key: no rule names it
-                pairs = None
-                advised = False
-            if advised:
-                adv.record(rec)
-            if facts is not None:
-                _collect(facts, rec)
-            if buffer is not None:
-                buffer.append(rec)
-                if len(buffer) > REPLAY_BUFFER_LINES:
-                    buffer = None
-            if pairs is not None:
-                for run, rule in pairs:
-                    run.feed(rec, rule)
-                if fr.new_runs:
-                    drain()
-    if needs_list:
-        root = _run_listwise(path, token, legacy, usage, ruleset)
-    else:
-        _finish_all(fr, active, deferred)
-        while deferred:
-            if _another_pass(path, token, legacy, fr, deferred):
-                root = _run_listwise(path, token, legacy, usage, ruleset)
-                break
+                self.bad_line(rec)
+            else:
+                self.record(rec)
 
-    if bad_lines > MAX_BAD_LINE_FINDINGS:
-        findings.append(
-            Finding(
-                ERROR,
-                Check.LOG_PARSE_ERROR,
-                f"... and {bad_lines - MAX_BAD_LINE_FINDINGS} more MLLOG lines that do not parse (not listed)",
+    def too_long(self, line: int) -> None:
+        """log.line_too_long: a record not held in memory."""
+        self.bad_lines += 1
+        if self.bad_lines <= MAX_BAD_LINE_FINDINGS:
+            self.findings.append(
+                Finding(
+                    ERROR,
+                    Check.LOG_LINE_TOO_LONG,
+                    f"the MLLOG record is longer than {logparse.MAX_PAYLOAD_CHARS} characters",
+                    line=line,
+                )
             )
-        )
-    if facts is not None and bad_lines:
-        facts.seed_error = facts.seed_error or "the log has MLLOG lines that do not parse"
-    if crash_line is not None:
-        report.official_crash = True
-    if n_records == 0:
-        findings.append(Finding(ERROR, Check.LOG_NO_RECORDS, "the file has no MLLOG records"))
-    if _merge(root, findings):
-        report.official_crash = True
-    findings.extend(adv.findings(expected_org))
+        if self.rcp is not None:
+            self.rcp.feed_unreadable(line)
+
+    def parse(self, text: str, index: int, line: int) -> LogLine | BadLine:
+        """``json.loads`` and ``float(time_ms)`` as mlp_parser; the RCP reader sees the raw text
+        of the lines it reads, parsed or not (it raises where the official one would)."""
+        payload = text[9:]
+        rcp = self.rcp
+        try:
+            obj = json_loads(payload)
+        except (ValueError, RecursionError) as exc:
+            if rcp is not None and rcp_reads(payload):
+                rcp.feed(payload, exc, False, line)
+            return parse_record(text, index, line)
+        if rcp is not None and rcp_reads(payload):
+            rcp.feed(payload, obj, True, line)
+        try:  # the common case of parse_record, without parsing the JSON again
+            t = obj["time_ms"]
+            return LogLine(
+                text,
+                t if type(t) is float else float(t),
+                obj["key"],
+                {"value": obj["value"], "metadata": obj["metadata"]},
+                index,
+                line,
+            )
+        except Exception:
+            return parse_record(text, index, line)
+
+    def bad_line(self, rec: BadLine) -> None:
+        """log.malformed_record (the official parser raises: the first always reported) or
+        log.parse_error ("Log lines had parsing errors"), at most MAX_BAD_LINE_FINDINGS."""
+        self.bad_lines += 1
+        if rec.crash:
+            finding = Finding(ERROR, Check.LOG_MALFORMED_RECORD, rec.message, line=rec.line)
+            if self.crash_line is None:
+                self.crash_line = finding
+                self.findings.append(finding)
+            elif self.bad_lines <= MAX_BAD_LINE_FINDINGS:
+                self.findings.append(finding)
+        elif self.bad_lines <= MAX_BAD_LINE_FINDINGS:
+            self.findings.append(Finding(ERROR, Check.LOG_PARSE_ERROR, rec.message, line=rec.line))
+
+    def record(self, rec: LogLine) -> None:
+        """A parsed record: time order and advisories, the package facts, the replay buffer,
+        then the rules of every config that names its key."""
+        self.n_records += 1
+        ts = rec.timestamp
+        if self.prev_ts is not None and ts < self.prev_ts:
+            self.adv.backwards(rec.line, self.prev_ts, ts)
+        self.prev_ts = ts
+        key = rec.key
+        try:
+            pairs = self.interest.get(key)
+            advised = key in _ADVISED
+        except TypeError:  # an unhashable key: no rule names it
+            pairs = None
+            advised = False
+        if advised:
+            self.adv.record(rec)
+        if self.facts is not None:
+            _collect(self.facts, rec)
+        buffer = self.buffer
+        if buffer is not None:
+            buffer.append(rec)
+            if len(buffer) > REPLAY_BUFFER_LINES:
+                self.buffer = None
+        if pairs is not None:
+            for run, rule in pairs:
+                run.feed(rec, rule)
+            if self.fr.new_runs:
+                self.start_enqueued()
+
+    # -- after the last line --------------------------------------------------------------------
+
+    def finish_configs(self, path: Path) -> ConfigRun:
+        """END and the REQ counts; configs enqueued too late for the replay buffer get passes of
+        their own, and configs whose BEGIN reads ``loglines`` run listwise. Returns the root."""
+        if self.needs_list:
+            return _run_listwise(path, self.token, self.legacy, self.usage, self.ruleset)
+        _finish_all(self.fr, self.active, self.deferred)
+        while self.deferred:
+            if _another_pass(path, self.token, self.legacy, self.fr, self.deferred):
+                return _run_listwise(path, self.token, self.legacy, self.usage, self.ruleset)
+        return self.root
+
+    def report_file(self, root: ConfigRun, expected_org: str | None) -> None:
+        """The file's findings: the line findings' tail, no records, the configs' messages in the
+        official order, the advisories."""
+        findings = self.findings
+        if self.bad_lines > MAX_BAD_LINE_FINDINGS:
+            findings.append(
+                Finding(
+                    ERROR,
+                    Check.LOG_PARSE_ERROR,
+                    f"... and {self.bad_lines - MAX_BAD_LINE_FINDINGS} more MLLOG lines that do not parse (not listed)",
+                )
+            )
+        if self.facts is not None and self.bad_lines:
+            self.facts.seed_error = self.facts.seed_error or "the log has MLLOG lines that do not parse"
+        if self.crash_line is not None:
+            self.report.official_crash = True
+        if self.n_records == 0:
+            findings.append(Finding(ERROR, Check.LOG_NO_RECORDS, "the file has no MLLOG records"))
+        if _merge(root, findings):
+            self.report.official_crash = True
+        findings.extend(self.adv.findings(expected_org))
 
 
 _ADVISED = frozenset({"run_start", "run_stop", "submission_org"})
@@ -777,36 +353,6 @@ def _finish_all(fr: _FileRun, active: list[ConfigRun], deferred: list[ConfigRun]
             late = fr.new_runs.pop(0)
             late.begin(None)
             deferred.append(late)
-
-
-def _collect(facts: FileFacts, rec: LogLine) -> None:
-    key = rec.key
-    # the result summarizer: run_start/run_stop as its loop finds them
-    if facts.run_start is None or facts.run_stop is None:
-        if key == "run_start":
-            facts.run_start = rec.timestamp
-        if key == "run_stop":
-            facts.run_stop = rec.timestamp
-    # _query_instance_scale (hpc weak scaling): the same loop over number_of_nodes and
-    # accelerators_per_node (a null value does not count as found); values are kept raw, the
-    # score applies int() to them as the summarizer does. (0.6.0 values are not records.)
-    if (
-        (key == "number_of_nodes" or key == "accelerators_per_node")
-        and (facts.number_of_nodes is None or facts.accelerators_per_node is None)
-        and type(rec.value) is dict
-    ):
-        if key == "number_of_nodes":
-            facts.number_of_nodes = rec.value["value"]
-        else:
-            facts.accelerators_per_node = rec.value["value"]
-    if key == "seed" and facts.seed_error is None:
-        # the seed checker's tuple (metadata file, metadata lineno, int(value)); anything raising
-        # there is an error for this file
-        try:
-            v = rec.value
-            facts.seeds.append((v["metadata"]["file"], v["metadata"]["lineno"], int(v["value"])))
-        except Exception as exc:
-            facts.seed_error = f"the seed record on line {rec.line} is unusable: {exc!r}"
 
 
 def _another_pass(path: Path, token: str, legacy: bool, fr: _FileRun, deferred: list[ConfigRun]) -> bool:

@@ -71,6 +71,7 @@ class Check:
     ADVISORY_SUBMISSION_ORG = "advisory.submission_org"
     ADVISORY_RESULT_NAME = "advisory.result_name"
     ADVISORY_NO_WEAK_SCORE = "advisory.no_weak_scaling_score"
+    ADVISORY_NO_SCORE = "advisory.no_score"
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +132,8 @@ class Score:
     HPC weak scaling (``scaling == "weak"``): ``minutes`` is the time to train all models,
     ``number_of_models`` the converging runs counted and ``instance_scale`` the accelerators
     per model (null when no counted run logs a usable scale), the summarizer's
-    ``time_to_train_all``, ``number_of_models`` and ``instance_scale``."""
+    ``time_to_train_all``, ``number_of_models`` and ``instance_scale``. ``system_name``,
+    ``accelerator`` and ``accelerator_count`` are the summarizer's system columns."""
 
     system: str
     benchmark: str
@@ -139,9 +141,20 @@ class Score:
     scaling: Scaling = "strong"
     number_of_models: int | None = None
     instance_scale: int | None = None
+    # the summarizer's system columns, from systems/<system>.json
+    system_name: str = ""
+    accelerator: str = ""
+    accelerator_count: int = 0
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"system": self.system, "benchmark": self.benchmark, "minutes": self.minutes}
+        out: dict[str, Any] = {
+            "system": self.system,
+            "benchmark": self.benchmark,
+            "minutes": self.minutes,
+            "system_name": self.system_name,
+            "accelerator": self.accelerator,
+            "accelerator_count": self.accelerator_count,
+        }
         if self.scaling == "weak":
             out["scaling"] = "weak"
             out["number_of_models"] = self.number_of_models

@@ -68,7 +68,28 @@ _ws = re.compile(r"[ \t\n\r]*").match
 _JSON_WS = " \t\n\r"
 
 
+try:  # orjson where it decides exactly as json.loads; the standard library decides the rest
+    from orjson import JSONDecodeError as _FastError
+    from orjson import loads as _fast_loads
+except ImportError:  # pragma: no cover - orjson is pinned in requirements.txt
+    _fast_loads = None
+# orjson turns integers beyond 64 bits into floats: a text with 19 digits in a row goes to json.
+# (bytes.translate and a substring test are much cheaper than a regular expression here.)
+_DIGITS_TO_9 = bytes(0x39 if 0x30 <= i <= 0x39 else 0x20 for i in range(256))
+_NINETEEN_DIGITS = b"9" * 19
+
+
 def json_loads(s: str) -> Any:
+    """``json.loads(s)``. ASCII text goes to orjson first (as UTF-8 bytes, which ASCII is), unless
+    it has 19 digits in a row; what orjson rejects (NaN, Infinity, numbers out of range, lone
+    surrogates, bad JSON) goes to the standard library's C scanner, which then decides."""
+    if _fast_loads is not None and s.isascii():
+        b = s.encode("ascii")
+        if _NINETEEN_DIGITS not in b.translate(_DIGITS_TO_9):
+            try:
+                return _fast_loads(b)
+            except _FastError:
+                pass
     idx = _ws(s, 0).end() if s[:1] in _JSON_WS and s else 0
     try:
         obj, end = scan_once(s, idx)

@@ -97,6 +97,12 @@ def _official_package(folder: str, usage: str, ruleset: str, want_scores: bool) 
     from mlperf_logging.compliance_checker import mlp_compliance
     from mlperf_logging.package_checker import package_checker as pc
 
+    # the summarizer first, on the package as submitted: the package checker's RCP step writes
+    # scaling.json, which a summarizer run after it would apply
+    scores = official_scores(folder, usage, ruleset) if want_scores else {}
+    weak: tuple[dict[tuple[str, str], WeakScores], dict[tuple[str, str], str]] = ({}, {})
+    if want_scores and usage == "hpc":
+        weak = official_weak_scores(folder, usage, ruleset)
     mlp_compliance.enqueued_configs.clear()
     try:
         with _quiet():
@@ -109,16 +115,15 @@ def _official_package(folder: str, usage: str, ruleset: str, want_scores: bool) 
         return OfficialResult("crash", f"{type(exc).__name__}: {exc}")
     finally:
         mlp_compliance.enqueued_configs.clear()
-    if want_scores:
-        result.scores = official_scores(folder, usage, ruleset)
-        if usage == "hpc":
-            result.weak_scores, result.weak_crashes = official_weak_scores(folder, usage, ruleset)
+    result.scores = scores
+    result.weak_scores, result.weak_crashes = weak
     return result
 
 
 def official_scores(folder: str, usage: str, ruleset: str) -> dict[tuple[str, str], float]:
-    """The result summarizer's strong-scaling scores for a package the package checker has just
-    checked in place (it reads the scaling.json files the checker wrote)."""
+    """The result summarizer's strong-scaling scores (``_compute_strong_score_standalone`` on each
+    allowed benchmark folder) of a package as submitted: call it before anything writes a
+    ``scaling.json`` into the folder (the package checker does)."""
     from mlperf_logging.benchmark_meta import get_allowed_benchmarks
     from mlperf_logging.compliance_checker import mlp_compliance
     from mlperf_logging.result_summarizer import result_summarizer as rs
@@ -150,7 +155,7 @@ def official_weak_scores(
 ) -> tuple[dict[tuple[str, str], WeakScores], dict[tuple[str, str], str]]:
     """The result summarizer's hpc weak-scaling metrics (``_compute_weak_score_standalone`` on
     each allowed ``results/<system>/weak/<benchmark>`` folder), and the folders it crashes on.
-    Call it on a scratch copy (the package checker run before it writes into the folders)."""
+    Call it on a scratch copy."""
     from mlperf_logging.benchmark_meta import get_allowed_benchmarks
     from mlperf_logging.compliance_checker import mlp_compliance
     from mlperf_logging.result_summarizer import result_summarizer as rs
@@ -183,3 +188,63 @@ def official_weak_scores(
                     instance_scale=metrics[f"{benchmark}:instance_scale"],
                 )
     return scores, crashes
+
+
+@dataclass(frozen=True, slots=True)
+class SummaryRow:
+    """One row of the result summarizer's table: a system's columns and its scores."""
+
+    submitter: str  # the system description's
+    system: str  # the system description's file name without .json
+    system_name: str  # the summarizer's "system" column
+    accelerator: str
+    accelerator_count: int
+    scores: dict[str, float]  # benchmark -> minutes (strong scaling)
+
+
+def official_summary(
+    folder: str | os.PathLike[str], usage: str = "training", ruleset: str = "5.1.0"
+) -> list[SummaryRow]:
+    """``result_summarizer.summarize_results`` (what ``python -m mlperf_logging.result_summarizer
+    FOLDER USAGE RULESET`` tabulates) on a scratch copy of one package: its strong-scaling rows.
+    Raises what the summarizer raises."""
+    from mlperf_logging.compliance_checker import mlp_compliance
+    from mlperf_logging.result_summarizer import result_summarizer as rs
+
+    with tempfile.TemporaryDirectory(prefix="summarizer-") as tmp:
+        copy = os.path.join(tmp, os.path.basename(os.path.normpath(os.fspath(folder))))
+        shutil.copytree(folder, copy, symlinks=True)
+        mlp_compliance.enqueued_configs.clear()
+        try:
+            with _quiet():
+                strong = rs.summarize_results(copy, usage, ruleset)[0]
+        finally:
+            mlp_compliance.enqueued_configs.clear()
+    return summary_rows(strong.to_dict("records"), usage, ruleset)
+
+
+def summary_rows(records: list[dict], usage: str, ruleset: str) -> list[SummaryRow]:
+    """Rows of the summarizer's strong-scaling table (a DataFrame's or its CSV's records)."""
+    import math
+
+    from mlperf_logging.benchmark_meta import get_allowed_benchmarks
+
+    benchmarks = get_allowed_benchmarks(usage, ruleset)
+    rows = []
+    for r in records:
+        scores = {}
+        for b in benchmarks:
+            value = r.get(b)
+            if value is not None and value != "" and not (isinstance(value, float) and math.isnan(value)):
+                scores[b] = float(value)
+        rows.append(
+            SummaryRow(
+                submitter=str(r["submitter"]),
+                system=str(r["details_url"]).rsplit("/", 1)[1].removesuffix(".json"),
+                system_name=str(r["system"]),
+                accelerator=str(r["accelerator_model_name"]),
+                accelerator_count=int(r["accelerators_count"]),
+                scores=scores,
+            )
+        )
+    return rows

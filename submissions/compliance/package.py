@@ -22,7 +22,6 @@ Differences from the official checker, on purpose:
 from __future__ import annotations
 
 import glob
-import json
 import multiprocessing
 import os
 from collections.abc import Callable
@@ -35,62 +34,18 @@ from . import rcp as rcp_mod
 from .engine import FileFacts, check_file_facts
 from .findings import ADVISORY, ERROR, WARNING, Check, FileReport, Finding, PackageReport, Score
 from .rules import allowed_benchmarks, result_file_counts, validate
-from .scores import benchmark_score, weak_scaling_score
+from .scores import (
+    SummarizerCrash,
+    SystemColumns,
+    benchmark_score,
+    shipped_scaling_factor,
+    system_columns,
+    weak_scaling_score,
+)
+from .systems import _check_systems, _load_json
 
 ProgressCallback = Callable[[int, int], None]
 
-# The official system description checker's required fields (system_desc_checker.py, 4.1.68);
-# tests/compliance compare this list with the official function.
-SYSTEM_REQUIRED_FIELDS = (
-    "submitter",
-    "division",
-    "status",
-    "system_name",
-    "number_of_nodes",
-    "host_processors_per_node",
-    "host_processor_model_name",
-    "host_processor_core_count",
-    "host_processor_vcpu_count",
-    "host_processor_frequency",
-    "host_processor_caches",
-    "host_processor_interconnect",
-    "host_memory_capacity",
-    "host_storage_type",
-    "host_storage_capacity",
-    "host_networking",
-    "host_networking_topology",
-    "host_memory_configuration",
-    "accelerators_per_node",
-    "accelerator_model_name",
-    "accelerator_host_interconnect",
-    "accelerator_frequency",
-    "accelerator_on-chip_memories",
-    "accelerator_memory_configuration",
-    "accelerator_memory_capacity",
-    "accelerator_interconnect",
-    "accelerator_interconnect_topology",
-    "cooling",
-    "hw_notes",
-    "framework",
-    "other_software_stack",
-    "operating_system",
-    "sw_notes",
-)
-AVAILABILITY_OPTIONS = (
-    "Available on-premise",
-    "Available cloud",
-    "Research, Development, or Internal (RDI)",
-    "Preview",
-)
-_CSV_FIELDS = (
-    "submitter",
-    "system_name",
-    "host_processor_model_name",
-    "host_processor_core_count",
-    "accelerator_model_name",
-    "accelerators_per_node",
-    "framework",
-)
 # rulesets for which the official checker checks system descriptions, seeds and RCPs
 CHECKED_RULESETS = rcp_mod.RCP_RULESETS
 RESULT_NAME_PREFIX = "result_"
@@ -124,6 +79,8 @@ class _Package:
         self.ruleset = ruleset
         self.report = PackageReport(path=self.given, submitter=os.path.basename(self.real_root))
         self.findings = self.report.findings
+        # the result summarizer's system columns (or why it has none), per system
+        self.columns: dict[str, tuple[SystemColumns | None, str]] = {}
 
     # -- helpers -------------------------------------------------------------------------
 
@@ -210,53 +167,6 @@ def _check_package(pkg: _Package, jobs: int, progress: ProgressCallback | None) 
     for bdir in dirs:
         _check_benchmark(pkg, bdir, results)
     pkg.report.files = [results[f][0] for _, f in tasks]
-
-
-def _check_systems(pkg: _Package) -> None:
-    pattern = os.path.join(glob.escape(pkg.root), "systems", "*.json")
-    for json_file in sorted(glob.glob(pattern)):
-        if not pkg.guard(json_file):
-            continue
-        _check_system_desc(pkg, json_file)
-
-
-def _load_json(path: str) -> Any:
-    with open(path) as f:  # the official checker's open(): the locale's encoding
-        return json.load(f)
-
-
-def _check_system_desc(pkg: _Package, json_file: str) -> None:
-    rel = pkg.rel(json_file)
-    try:
-        contents = _load_json(json_file)
-    except (OSError, ValueError) as exc:
-        pkg.crash(f"{rel}: not a readable JSON file: {exc}", check=Check.SYSTEM_UNREADABLE)
-        return
-    try:
-        missing = [f for f in SYSTEM_REQUIRED_FIELDS if f not in contents]
-
-        def get(name: str) -> Any:
-            # not contents.get(): contents may be any JSON value, as in the official checker
-            return contents[name] if name in contents else ""  # noqa: SIM401
-
-        ",".join([get(name) for name in _CSV_FIELDS])  # the official summary row: str fields only
-        status_ok = True
-        if pkg.usage == "training":
-            major = int(pkg.ruleset.split(".")[0])
-            if "status" in contents and major >= 4 and contents["status"] not in AVAILABILITY_OPTIONS:
-                status_ok = False
-    except Exception as exc:
-        pkg.crash(f"{rel}: the system description has an unexpected shape: {exc}", check=Check.SYSTEM_INVALID)
-        return
-    if not status_ok:
-        # the official checker then reports only the status (it replaces its list of reasons)
-        pkg.error(
-            Check.SYSTEM_STATUS,
-            f"{rel}: status {contents['status']!r} is not one of {', '.join(AVAILABILITY_OPTIONS)}",
-            key="status",
-        )
-    for name in missing:
-        pkg.error(Check.SYSTEM_MISSING_FIELD, f"{rel}: required field {name!r} is missing", key=name)
 
 
 def _read_params(path: str) -> tuple[bool, bool]:
@@ -467,38 +377,80 @@ def _check_benchmark(pkg: _Package, bdir: _BenchmarkDir, results: dict[str, tupl
         )
     if pkg.ruleset in CHECKED_RULESETS and bdir.closed and not bdir.seed_bypass:
         _check_seeds(pkg, bdir, files, results)
-    scaling: float | None = None
-    rcp_evaluated = False
     if pkg.ruleset in CHECKED_RULESETS and bdir.closed and bdir.benchmark != "minigo":
-        readers = [results[f][1].rcp for f in bdir.result_files]  # glob order, like the RCP checker
-        try:
-            res = rcp_mod.check_directory(readers, pkg.usage, pkg.ruleset, bdir.rcp_bypass)  # type: ignore[arg-type]
-        except rcp_mod.RcpCrash as exc:
-            pkg.crash(f"{bdir.rel}: the RCP check cannot run: {exc}", check=Check.PACKAGE_RCP)
-        else:
-            scaling, rcp_evaluated = res.scaling, res.evaluated
-            if not res.passed:
-                pkg.error(Check.PACKAGE_RCP, f"{bdir.rel}: RCP test failed: {res.message}")
-            elif "rcp_bypass" in res.message:
-                pkg.findings.append(
-                    Finding(WARNING, Check.PACKAGE_RCP_BYPASSED, f"{bdir.rel}: RCP test failed; {res.message}")
-                )
-    runs = [(results[f][0], results[f][1]) for f in bdir.result_files]  # glob order, as the summarizer
-    if bdir.weak:
-        _weak_score(pkg, bdir, runs)
+        _check_rcp(pkg, bdir, results)
+    _score(pkg, bdir, [results[f] for f in bdir.result_files])  # glob order, as the summarizer
+
+
+def _check_rcp(pkg: _Package, bdir: _BenchmarkDir, results: dict[str, tuple[FileReport, FileFacts]]) -> None:
+    readers = [results[f][1].rcp for f in bdir.result_files]  # glob order, like the RCP checker
+    try:
+        res = rcp_mod.check_directory(readers, pkg.usage, pkg.ruleset, bdir.rcp_bypass)  # type: ignore[arg-type]
+    except rcp_mod.RcpCrash as exc:
+        pkg.crash(f"{bdir.rel}: the RCP check cannot run: {exc}", check=Check.PACKAGE_RCP)
         return
-    if not rcp_evaluated:
-        scaling = _existing_scaling(bdir.path)
-    score = benchmark_score(bdir.benchmark, runs, scaling or 1.0)
-    if score is not None:
-        pkg.report.scores.append(score_for(bdir, score))
+    if not res.passed:
+        pkg.error(Check.PACKAGE_RCP, f"{bdir.rel}: RCP test failed: {res.message}")
+    elif "rcp_bypass" in res.message:
+        pkg.findings.append(Finding(WARNING, Check.PACKAGE_RCP_BYPASSED, f"{bdir.rel}: RCP test failed; {res.message}"))
 
 
-def score_for(bdir: _BenchmarkDir, minutes: float) -> Score:
-    return Score(system=bdir.system, benchmark=bdir.benchmark, minutes=minutes)
+def _no_score(pkg: _Package, bdir: _BenchmarkDir, reason: str) -> None:
+    pkg.findings.append(Finding(ADVISORY, Check.ADVISORY_NO_SCORE, f"{bdir.rel}: no score: {reason}"))
 
 
-def _weak_score(pkg: _Package, bdir: _BenchmarkDir, runs: list[tuple[FileReport, FileFacts]]) -> None:
+def _system_columns(pkg: _Package, bdir: _BenchmarkDir) -> SystemColumns | None:
+    """The result summarizer's row for the system, or None (and an advisory) where it has none."""
+    if bdir.system not in pkg.columns:
+        rel = f"systems/{bdir.system}.json"
+        path = os.path.join(pkg.root, rel)
+        try:
+            if not os.path.isfile(path):
+                pkg.columns[bdir.system] = (None, f"no {rel}; the official result summarizer skips the system")
+            else:
+                pkg.columns[bdir.system] = (system_columns(_load_json(path)), "")
+        except Exception as exc:  # unreadable JSON, an int() that fails, ...: the summarizer raises
+            reason = exc if isinstance(exc, SummarizerCrash) else f"{type(exc).__name__}: {exc}"
+            pkg.columns[bdir.system] = (None, f"{rel}: {reason}; the official result summarizer crashes here")
+    columns, why = pkg.columns[bdir.system]
+    if columns is None:
+        _no_score(pkg, bdir, why)
+    return columns
+
+
+def _score(pkg: _Package, bdir: _BenchmarkDir, runs: list[tuple[FileReport, FileFacts]]) -> None:
+    columns = _system_columns(pkg, bdir)
+    if columns is None:
+        return
+    if bdir.weak:
+        _weak_score(pkg, bdir, runs, columns)
+        return
+    try:
+        # the summarizer reads scaling.json before its own RCP step (re)writes it: the factor the
+        # package ships, never the one the package checker would write
+        factor = shipped_scaling_factor(os.path.join(bdir.path, "scaling.json"))
+    except SummarizerCrash as exc:
+        _no_score(pkg, bdir, f"scaling.json: {exc}; the official result summarizer crashes here")
+        return
+    minutes = benchmark_score(bdir.benchmark, runs, factor)
+    if minutes is not None:
+        pkg.report.scores.append(score_for(bdir, minutes, columns))
+
+
+def score_for(bdir: _BenchmarkDir, minutes: float, columns: SystemColumns) -> Score:
+    return Score(
+        system=bdir.system,
+        benchmark=bdir.benchmark,
+        minutes=minutes,
+        system_name=columns.system_name,
+        accelerator=columns.accelerator,
+        accelerator_count=columns.accelerator_count,
+    )
+
+
+def _weak_score(
+    pkg: _Package, bdir: _BenchmarkDir, runs: list[tuple[FileReport, FileFacts]], columns: SystemColumns
+) -> None:
     """The result summarizer's weak-scaling metrics; an advisory says why there are none."""
     required = result_file_counts(pkg.usage).get(bdir.benchmark)
     if required is None:  # already a package.crash finding (no result file count)
@@ -517,21 +469,11 @@ def _weak_score(pkg: _Package, bdir: _BenchmarkDir, runs: list[tuple[FileReport,
             scaling="weak",
             number_of_models=weak.number_of_models,
             instance_scale=weak.instance_scale,
+            system_name=columns.system_name,
+            accelerator=columns.accelerator,
+            accelerator_count=columns.accelerator_count,
         )
     )
-
-
-def _existing_scaling(folder: str) -> float | None:
-    # a scaling.json shipped in the package is what the result summarizer applies when the RCP
-    # check did not run and so did not replace it
-    path = os.path.join(folder, "scaling.json")
-    if not os.path.isfile(path):
-        return None
-    try:
-        value = _load_json(path)["scaling_factor"]
-        return float(value)
-    except Exception:
-        return None
 
 
 def _check_seeds(

@@ -1,20 +1,21 @@
 """The reference-convergence-point (RCP) check, closed division, as the official package checker
 runs it (``mlperf_logging/rcp_checker/rcp_checker.py``).
 
-The RCP data and the statistics on it (olympic means, the t-test based minimum acceptable mean,
-pruning, interpolation) are the official package's own: :class:`RCP_Checker` is imported and
-its methods called. What is reimplemented is only the reading of the logs (done in the engine's
-single pass, see :class:`RcpReader`) and the final comparison, which the official code does in a
-method that also writes ``scaling.json`` into the checked folder.
+The RCP data are the official package's own; the statistics on them (olympic means, the t-test
+based minimum acceptable mean, pruning, interpolation) are computed as ``RCP_Checker`` computes
+them, bit for bit, by :mod:`.rcp_stats` (importing the official module would import scipy and
+numpy, most of a command's time). The reading of the logs is done in the engine's single pass
+(:class:`RcpReader`); the final comparison is reimplemented because the official method also
+writes ``scaling.json`` into the checked folder.
 """
 
 from __future__ import annotations
 
-import functools
-import warnings
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
+
+from . import rcp_stats
 
 RCP_RULESETS = frozenset(
     {
@@ -44,6 +45,12 @@ _SAMPLES_BENCHMARKS = frozenset(
         "dlrmv4",
     }
 )
+
+
+def rcp_reads(s: str) -> bool:
+    """Whether :class:`RcpReader` looks at a line with this raw text (it tests for these words,
+    ``eval_`` standing for ``eval_error`` and ``eval_accuracy``): the engine feeds it no other."""
+    return "run_stop" in s or "eval_" in s or "global_batch_size" in s or "submission_benchmark" in s
 
 
 class RcpCrash(Exception):
@@ -145,25 +152,14 @@ class RcpResult:
     evaluated: bool  # whether the comparison ran (and so scaling.json was reset)
 
 
-@functools.cache
-def _rcp_checker(usage: str, ruleset: str, benchmark: str) -> Any:
-    from mlperf_logging.rcp_checker import rcp_checker
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return rcp_checker.RCP_Checker(usage, ruleset, benchmark, False)
-
-
-def _checker(usage: str, ruleset: str, benchmark: Any) -> Any:
-    from mlperf_logging.rcp_checker import rcp_checker
-
-    # the constructor indexes submission_runs[usage][benchmark] and opens rcps_<benchmark>.json
-    if not isinstance(benchmark, str) or benchmark not in rcp_checker.submission_runs[usage]:
+def _checker(usage: str, ruleset: str, benchmark: Any) -> rcp_stats.RcpData:
+    # the official constructor indexes submission_runs[usage][benchmark] and opens rcps_<benchmark>.json
+    if not isinstance(benchmark, str):
         raise RcpCrash(f"no RCP data for benchmark {benchmark!r}")
     try:
-        return _rcp_checker(usage, ruleset, benchmark)
-    except Exception as exc:
-        raise RcpCrash(f"the official RCP checker cannot load {benchmark!r}: {exc!r}") from None
+        return rcp_stats.rcp_data(usage, ruleset, benchmark)
+    except rcp_stats.RcpDataError as exc:
+        raise RcpCrash(str(exc)) from None
 
 
 def submission_epochs(readers: list[RcpReader]) -> tuple[Any, Any, Any]:
@@ -192,9 +188,6 @@ def submission_epochs(readers: list[RcpReader]) -> tuple[Any, Any, Any]:
 def check_directory(readers: list[RcpReader], usage: str, ruleset: str, rcp_bypass: bool) -> RcpResult:
     """``rcp_checker.check_directory(..., rcp_pass='pruned_rcps', set_scaling=True)``.
     Raises RcpCrash where the official function raises."""
-    import numpy as np
-    from mlperf_logging.rcp_checker.rcp_checker import is_version_at_least
-
     try:
         bs, subm_epochs, benchmark = submission_epochs(readers)
     except RcpCrash:
@@ -207,40 +200,40 @@ def check_directory(readers: list[RcpReader], usage: str, ruleset: str, rcp_bypa
     if subm_epochs is None:
         return RcpResult(False, "Insufficient convergence", None, False)
 
+    divide = rcp_stats.divide
+
     def evaluate(record: dict[str, Any]) -> tuple[bool, float | None]:
         max_speedup = record["Max Speedup"]
-        if is_version_at_least(ruleset, "5.0.0") and benchmark == "llama31_405b":
-            max_speedup = record["RCP Mean"] / (record["Min Epochs"] - 46080)
+        if rcp_stats.is_version_at_least(ruleset, "5.0.0") and benchmark == "llama31_405b":
+            max_speedup = divide(record["RCP Mean"], record["Min Epochs"] - 46080)
         subm_epochs.sort()
         rejected = 4 if record["Benchmark"] == "unet3d" else 1
-        with np.errstate(all="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            mean = np.mean(subm_epochs[rejected : len(subm_epochs) - rejected])
-            norm = record["RCP Mean"] / mean
-            norm = 1.0 if norm < 1 else norm
-            if mean >= record["RCP Mean"] / max_speedup:
-                return True, (float(norm) if mean < record["RCP Mean"] else None)
+        mean = rcp_stats.np_mean(subm_epochs[rejected : len(subm_epochs) - rejected])
+        norm = divide(record["RCP Mean"], mean)
+        norm = 1.0 if norm < 1 else norm
+        if mean >= divide(record["RCP Mean"], max_speedup):
+            return True, (float(norm) if mean < record["RCP Mean"] else None)
         return False, None
 
     try:
-        record = checker._find_rcp(bs, "pruned_rcps")
+        record = checker.find_rcp(bs)
         evaluated = True
         scaling: float | None = None
         if record is not None:
             msg = "RCP found"
             passed, scaling = evaluate(record)
         else:
-            rcp_min = checker._find_top_min_rcp(bs, "pruned_rcps")
-            rcp_max = checker._find_bottom_max_rcp(bs, "pruned_rcps")
+            rcp_min = checker.find_top_min_rcp(bs)
+            rcp_max = checker.find_bottom_max_rcp(bs)
             if rcp_min is not None and rcp_max is not None:
                 msg = "RCP Interpolation"
-                _, interp = checker._create_interp_rcp(bs, rcp_min, rcp_max)
+                interp = checker.create_interp_rcp(bs, rcp_min, rcp_max)
                 passed, scaling = evaluate(interp)
             elif rcp_min is not None:
                 msg = f"Missing RCP, please submit RCP with BS = {bs}"
                 passed, evaluated = False, False
             elif rcp_max is not None:
-                passed, scaling = evaluate(checker._find_min_rcp("pruned_rcps"))
+                passed, scaling = evaluate(checker.find_min_rcp())
                 msg = (
                     f"Missing RCP, please submit RCP with BS = {bs}"
                     if not passed

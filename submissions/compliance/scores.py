@@ -2,8 +2,14 @@
 
 * Strong scaling (training, hpc ``strong/``; ``_compute_strong_score_standalone``): per system and
   benchmark, the olympic mean of the compliant runs' time to train (``run_stop`` minus
-  ``run_start``, in minutes), times the RCP scaling factor that the package checker's RCP step
-  determines for the closed division.
+  ``run_start``, in minutes), times the factor of a ``scaling.json`` that the package itself ships
+  in the benchmark folder (1.0 without one). The summarizer reads that file *before* its own RCP
+  step writes one, so on a package as submitted the RCP factor the package checker would write is
+  not applied (it only shows on a second run over the same folder, which the engine never makes:
+  it writes nothing).
+* The system columns (``summarize_results``): the system's pretty name, accelerator and
+  accelerator count from ``systems/<system>.json``; a system whose description lacks one of the
+  summarizer's fields gets no row, so no score.
 * HPC weak scaling (``weak/``; ``_compute_weak_score_standalone``): the number of converging
   runs (models), their instance scale, and the time to train them all (earliest ``run_start`` to
   latest ``run_stop``, in minutes, no scaling factor); no score with fewer converging runs than
@@ -14,12 +20,91 @@ Power (energy) scores are not computed.
 
 from __future__ import annotations
 
+import json
+import os
+import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .engine import FileFacts
     from .findings import FileReport
+
+
+# summarize_results: the fields a system description needs (without one it raises a FieldError,
+# and then a NameError in its handler, which prints an undefined ``system_file``: it crashes)
+SUMMARY_FIELDS = (
+    "division",
+    "status",
+    "submitter",
+    "system_name",
+    "host_processor_model_name",
+    "number_of_nodes",
+    "host_processor_core_count",
+    "host_processors_per_node",
+    "accelerator_model_name",
+    "accelerators_per_node",
+    "framework",
+    "hw_notes",
+    "sw_notes",
+)
+
+
+class SummarizerCrash(Exception):
+    """Where the official result summarizer raises (and so prints no table at all)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SystemColumns:
+    """The summarizer's columns for a system: ``system``, ``accelerator_model_name``,
+    ``accelerators_count``."""
+
+    system_name: str
+    accelerator: str
+    accelerator_count: int
+
+
+def system_columns(desc: Any) -> SystemColumns:
+    """The row prefix ``summarize_results`` builds from a system description. Raises
+    SummarizerCrash where the summarizer raises (a missing field, a count that ``int()``
+    rejects, a description that is not an object)."""
+    if not isinstance(desc, dict):
+        raise SummarizerCrash("the system description is not a JSON object")
+    missing = [f for f in SUMMARY_FIELDS if f not in desc]
+    if missing:
+        raise SummarizerCrash(f"the field {missing[0]!r} is missing")
+    try:
+        name = desc["system_name"]
+        if name == "tpu-v3":  # _pretty_system_name
+            name = f"TPUv3.{int(desc['accelerators_per_node']) * 2}"
+        accelerator = desc["accelerator_model_name"]
+        if accelerator == "tpu-v3":  # _pretty_accelerator_model_name
+            accelerator = "TPUv3"
+        int(desc["host_processors_per_node"]) * int(desc["number_of_nodes"])  # host_processors_count
+        count = int(desc["accelerators_per_node"]) * int(desc["number_of_nodes"])
+        framework = desc["framework"]
+        if "TensorFlow" in framework:  # _pretty_framework
+            re.search(r" commit hash = .*", framework)
+        ";".join(s for s in (desc["hw_notes"], desc["sw_notes"]) if s)  # notes
+    except Exception as exc:
+        raise SummarizerCrash(f"{type(exc).__name__}: {exc}") from None
+    return SystemColumns(str(name), str(accelerator), count)
+
+
+def shipped_scaling_factor(path: str) -> float:
+    """``_get_scaling_factor``: the ``scaling_factor`` of a ``scaling.json`` in the benchmark
+    folder, 1.0 without one. Raises SummarizerCrash where the summarizer raises (not JSON, no
+    ``scaling_factor``, a factor that is not a number)."""
+    if not os.path.isfile(path):
+        return 1.0
+    try:
+        with open(path) as f:  # the locale's encoding, as there
+            factor = json.load(f)["scaling_factor"]
+        if not isinstance(factor, int | float):  # score *= factor raises on anything else
+            raise TypeError(f"scaling_factor {_short(factor)} is not a number")
+        return float(factor)
+    except Exception as exc:
+        raise SummarizerCrash(f"{type(exc).__name__}: {exc}") from None
 
 
 def olympic_average(scores: list[float], dropped_scores: int, max_dropped_scores: int) -> float | None:

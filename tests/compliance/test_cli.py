@@ -50,7 +50,7 @@ def test_exit_status_is_1_when_anything_fails(capsys: pytest.CaptureFixture[str]
     ("args", "message"),
     [
         (["--ruleset", "9.9.9", "x.txt"], "unknown ruleset '9.9.9'"),
-        (["--ruleset", "5.1.0", "--usage", "inference", "x.txt"], "unknown usage 'inference'"),
+        (["--ruleset", "5.1.0", "--usage", "automotive", "x.txt"], "unknown usage 'automotive'"),
         (["--ruleset", "5.1.0", "/no/such/file.txt"], "no such file or folder"),
         (["x.txt"], "required"),
         (["--ruleset", "5.1.0", "--format", "xml", "x.txt"], "invalid choice"),
@@ -94,7 +94,8 @@ def test_json_document(capsys: pytest.CaptureFixture[str], tmp_path: Path, good:
     assert package["files"][0]["path"] == "results/acme8/llama2_70b_lora/result_0.txt"
     assert set(package["files"][0]) == {"path", "verdict", "findings"}
     [score] = package["scores"]
-    assert set(score) == {"system", "benchmark", "minutes"} and score["minutes"] > 0
+    assert set(score) == {"system", "benchmark", "minutes", "system_name", "accelerator", "accelerator_count"}
+    assert score["minutes"] > 0 and score["accelerator_count"] == 8
 
 
 def test_runs_as_a_module(good: Path) -> None:

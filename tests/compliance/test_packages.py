@@ -13,7 +13,7 @@ import pytest
 
 from submissions.compliance import Check, PackageReport, check_package
 from submissions.compliance.oracle import OfficialResult, official_package
-from submissions.compliance.package import SYSTEM_REQUIRED_FIELDS
+from submissions.compliance.systems import SYSTEM_REQUIRED_FIELDS
 from tests.compliance.logs import SYSTEM_DESC, mllog, write_package
 
 RESULTS = "results/acme8/llama2_70b_lora"

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from submissions.compliance import allowed_benchmarks, available_rulesets, check_file, usages
+from submissions import compliance
+from submissions.compliance import check_file
 from submissions.compliance.oracle import official_file
+from submissions.compliance.rules import allowed_benchmarks, available_rulesets, usages
 from tests.compliance.logs import HYPER, Log, mllog, stable_diffusion_log, training_log
 
 CASES = [
@@ -34,6 +36,15 @@ def test_usages_and_rulesets_come_from_the_installed_package() -> None:
     assert {"4.0.0", "5.1.0", "6.1.0"} <= set(available_rulesets("training"))
     assert available_rulesets("hpc") == ["1.0.0", "2.0.0", "3.0.0"]
     assert available_rulesets("inference") == []
+
+
+def test_the_portal_catalogue_adds_the_inference_checkers_rulesets() -> None:
+    assert compliance.usages() == ["hpc", "inference", "training"]
+    assert compliance.available_rulesets("training") == available_rulesets("training")
+    assert compliance.available_rulesets("inference") == ["5.1"]
+    assert "llama2-70b-99" in compliance.allowed_benchmarks("inference", "5.1")
+    with pytest.raises(compliance.RulesetError):
+        compliance.allowed_benchmarks("inference", "9.9")
 
 
 def test_allowed_benchmarks_are_the_official_lists() -> None:

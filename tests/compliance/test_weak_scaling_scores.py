@@ -123,6 +123,9 @@ def test_compliant_weak_scaling_package_has_the_official_score(tmp_path: Path, r
         "scaling": "weak",
         "number_of_models": 10,
         "instance_scale": 32,
+        "system_name": "acme8",
+        "accelerator": "Acme X",
+        "accelerator_count": 8,
     }
 
 
@@ -290,9 +293,10 @@ def test_strong_entries_keep_their_shape_beside_weak_ones(tmp_path: Path) -> Non
     report, official = both(pkg, "3.0.0")
     assert official.verdict == "pass"
     dicts = sorted((s.to_dict() for s in report.scores), key=len)
+    columns = {"system_name", "accelerator", "accelerator_count"}
     assert [set(d) for d in dicts] == [
-        {"system", "benchmark", "minutes"},
-        {"system", "benchmark", "minutes", "scaling", "number_of_models", "instance_scale"},
+        {"system", "benchmark", "minutes"} | columns,
+        {"system", "benchmark", "minutes", "scaling", "number_of_models", "instance_scale"} | columns,
     ]
     assert dicts[0]["minutes"] == pytest.approx(official.scores[("acme8", "cosmoflow")], rel=1e-12)
 

@@ -5,6 +5,7 @@ import pytest
 from django.contrib.auth.models import Group
 
 from consortium.members.demo import DATASET_ADMINS_GROUP
+from tests.conftest import with_mfa
 from tests.factories import PersonFactory, UserFactory
 
 
@@ -29,7 +30,7 @@ def other_staff(db):
     """Staff, but neither superuser nor dataset admin: licensing admin must stay closed."""
     user = UserFactory(email="otherstaff@test.example", is_staff=True)
     PersonFactory(user=user, full_name="Otto Other", is_demo=True)
-    return user
+    return with_mfa(user)  # past the MFA check: the licensing admin itself must refuse
 
 
 @pytest.fixture

@@ -17,7 +17,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def demo(db):
+def demo(db, settings):
+    settings.DEMO_MODE = True  # the seeded demo accounts, in demo mode (no MFA for the demo admins)
     seed_members(today=timezone.localdate(), log=lambda *_: None)
     seed_licensing(today=timezone.localdate(), log=lambda *_: None)
 

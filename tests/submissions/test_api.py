@@ -4,6 +4,7 @@ input with the message the caller sees, the OpenAPI document, findings as JSON a
 import csv
 import datetime as dt
 import io
+import tarfile
 
 import pytest
 from django.test import Client
@@ -86,7 +87,7 @@ def test_openapi_document_lists_the_four_endpoints(client):
     response = client.get("/api/openapi.json")
     assert response.status_code == 200
     paths = response.json()["paths"]
-    assert set(paths["/api/v1/rounds/{slug}/submissions"]) == {"post"}
+    assert set(paths["/api/v1/rounds/{slug}/submissions"]) == {"get", "post"}  # GET: the review (issue 12)
     assert set(paths["/api/v1/submissions/{submission_id}"]) == {"get"}
     assert set(paths["/api/v1/submissions/{submission_id}/findings"]) == {"get"}
     assert set(paths["/api/v1/rounds"]) == {"get"}
@@ -258,12 +259,15 @@ def test_oversized_upload_refused_early_with_413(roles, round_, tmp_path, settin
     assert not (services.storage_root() / "archives").exists()  # nothing was stored
 
 
-def test_archive_over_the_limit_within_the_framing_margin_is_refused_by_the_service(roles, round_, settings):
+def test_archive_over_the_limit_within_the_framing_margin_is_refused_while_streaming(roles, round_, settings):
     settings.SUBMISSION_MAX_ARCHIVE_BYTES = 1000
     client, headers = _client(roles, "submitter")
-    response = _post(client, headers, round_.slug, b"x" * 5000)
-    assert response.status_code == 400
+    response = _post(client, headers, round_.slug, b"\x1f\x8b" + b"x" * 5000)
+    assert response.status_code == 413
     assert "The archive is larger than 1000 bytes." in response.json()["errors"]["archive"]
+    assert not SubmissionVersion.objects.exists()
+    stored = services.storage_root()
+    assert not list(stored.glob("archives/??/*")) and not list(stored.glob("incoming/*"))
 
 
 # ---------------------------------------------------------------- reading a submission, by role
@@ -492,21 +496,31 @@ def test_generic_round_findings_have_no_ruleset(roles, tmp_path):
     assert doc["packages"][0]["verdict"] == "pass" and doc["verdict"] == "passed"
 
 
-def test_large_upload_streams_through_a_temporary_file(roles, round_, monkeypatch, settings):
-    """Above FILE_UPLOAD_MAX_MEMORY_SIZE Django spools the archive to disk; the service gets that file."""
-    from django.core.files.uploadedfile import TemporaryUploadedFile
+def test_large_upload_streams_into_the_store_before_any_transaction(roles, round_, monkeypatch, settings):
+    """The archive streams into the store's incoming/ folder chunk by chunk (no temporary copy, no
+    transaction open while it arrives); the service gets it as a StoredUpload."""
+    from django.db import connection
+
+    from submissions.storage import StoredUpload
 
     seen = []
     real_upload = services.submission_upload
 
     def spy(**kwargs):
-        seen.append(type(kwargs["archive"]))
+        seen.append((type(kwargs["archive"]), kwargs["archive"].tmp_path.parent.name, connection.in_atomic_block))
         return real_upload(**kwargs)
 
     monkeypatch.setattr(services, "submission_upload", spy)
-    data = b"\0" * (settings.FILE_UPLOAD_MAX_MEMORY_SIZE + 1024 * 1024)
+    tar = io.BytesIO()
+    with tarfile.open(fileobj=tar, mode="w") as tf:
+        info = tarfile.TarInfo("Acme/big.bin")
+        info.size = settings.FILE_UPLOAD_MAX_MEMORY_SIZE + 1024 * 1024
+        tf.addfile(info, io.BytesIO(b"\0" * info.size))
+    data = tar.getvalue()
     client, headers = _client(roles, "submitter")
     response = _post(client, headers, round_.slug, data, name="big.tar")
     assert response.status_code == 201, response.content
-    assert seen == [TemporaryUploadedFile]
-    assert SubmissionVersion.objects.get().size == len(data)
+    # pytest-django wraps each test in a transaction, so "in_atomic_block" is that one's: one level.
+    assert seen == [(StoredUpload, "incoming", connection.in_atomic_block)]
+    assert not list(services.storage_root().glob("incoming/*")), "the upload moved into the store"
+    assert services.archive_path(SubmissionVersion.objects.get().sha256).read_bytes() == data

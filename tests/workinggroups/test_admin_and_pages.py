@@ -16,7 +16,6 @@ from workinggroups.models import (
     Round,
     RoundPhase,
     RoundRegistration,
-    SentReminder,
     WorkingGroup,
 )
 
@@ -30,7 +29,6 @@ MODELS = [
     Round,
     RoundPhase,
     RoundRegistration,
-    SentReminder,
     CalendarFeed,
 ]
 

@@ -1,10 +1,11 @@
-"""The ruleset lookup (pinned mlperf-logging) and the round's validation against it."""
+"""The ruleset catalogue as working groups use it (the compliance engine's, from the pinned
+mlperf-logging) and the round's validation against it."""
 
 import pytest
 from django.core.exceptions import ValidationError
 
+from submissions import compliance as rulesets
 from tests.workinggroups.factories import RoundFactory, WorkingGroupFactory
-from workinggroups import rulesets
 from workinggroups.models import Round
 
 
@@ -13,8 +14,11 @@ def test_rulesets_are_the_rule_folders_of_the_package():
     assert "6.1.0" in training and "0.6.0" in training
     assert training == sorted(training, key=lambda v: tuple(map(int, v.split("."))))
     assert rulesets.available_rulesets("hpc")[:1] == ["1.0.0"]
-    assert rulesets.available_rulesets("inference") == []
+    assert rulesets.available_rulesets("inference") == ["5.1"]  # the inference checker's
+    assert rulesets.available_rulesets("other") == []
     assert rulesets.latest_ruleset("training") == training[-1]
+    assert rulesets.latest_ruleset("inference") == "5.1"
+    assert rulesets.usages() == ["hpc", "inference", "training"]
 
 
 def test_allowed_benchmarks_of_a_ruleset_without_duplicates():
@@ -24,7 +28,7 @@ def test_allowed_benchmarks_of_a_ruleset_without_duplicates():
 
 
 def test_allowed_benchmarks_of_an_unknown_ruleset_is_an_error():
-    with pytest.raises(ValueError, match=r"has no training ruleset '9\.9\.9'"):
+    with pytest.raises(ValueError, match=r"unknown ruleset '9\.9\.9' for training"):
         rulesets.allowed_benchmarks("training", "9.9.9")
 
 
@@ -43,10 +47,11 @@ def test_round_defaults_to_all_benchmarks_of_its_ruleset():
         ({"suite": "training", "ruleset": ""}, "ruleset", "Choose the training ruleset"),
         ({"suite": "hpc", "ruleset": "6.1.0"}, "ruleset", "has no hpc ruleset '6.1.0'"),
         (
-            {"suite": "inference", "ruleset": "6.1.0"},
+            {"suite": "other", "ruleset": "6.1.0"},
             "ruleset",
             "has no mlperf-logging ruleset; leave the ruleset empty",
         ),
+        ({"suite": "inference", "ruleset": "6.1.0"}, "ruleset", "The inference checker has no inference ruleset"),
         (
             {"suite": "training", "ruleset": "6.1.0", "benchmarks": ["bert"]},
             "benchmarks",

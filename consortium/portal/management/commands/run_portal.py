@@ -20,9 +20,10 @@ class Command(BaseCommand):
         broker = "Redis" if settings.REDIS_URL else f"embedded filesystem broker in {settings.BROKER_DIR}"
         self.stdout.write(self.style.SUCCESS(f"\nPortal: http://{host}:{port}/"))
         self.stdout.write(f"Database: {db} · Broker: {broker}")
-        self.stdout.write(f"Demo logins (password {DEMO_PASSWORD}):")
-        for email, name, org, *_ in DEMO_LOGINS:
-            self.stdout.write(f"  {email:<24} {name}{f' ({org})' if org else ''}")
+        if settings.DEMO_MODE:
+            self.stdout.write(f"Demo logins (password {DEMO_PASSWORD}):")
+            for email, name, org, *_ in DEMO_LOGINS:
+                self.stdout.write(f"  {email:<24} {name}{f' ({org})' if org else ''}")
         self.stdout.write("Ctrl-C stops the web server, the worker and beat.\n")
         bin_dir = str(Path(sys.executable).parent)
         env = {**os.environ, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", "")}

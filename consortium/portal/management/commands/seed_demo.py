@@ -1,4 +1,5 @@
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from consortium.licensing.demo import seed_licensing
@@ -11,6 +12,11 @@ class Command(BaseCommand):
     help = "Load the demo data (idempotent): organisations, tiers, memberships, people and demo logins."
 
     def handle(self, *args, **options):
+        if not settings.DEMO_MODE:
+            raise CommandError(
+                "seed_demo creates demo accounts with a published password (a superuser among them), so it "
+                "runs only in demo mode. Set DEMO_MODE=1 (`make run` does) on a machine that is not a deployment."
+            )
         today = timezone.localdate()
         self.stdout.write("Seeding demo data…")
         seed_members(today=today, log=self.stdout.write)
