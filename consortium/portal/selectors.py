@@ -14,6 +14,7 @@ from consortium.members.models import Membership
 from consortium.members.permissions import person_of
 from consortium.portal.middleware import staff_must_enrol_mfa, user_has_mfa
 from submissions import selectors as submissions
+from submissions.review import selectors as review
 from workinggroups import selectors as workinggroups
 
 
@@ -101,5 +102,6 @@ def attention_items(user: Any) -> list[AttentionItem]:
             )
     items.extend(workinggroups.attention_items(user))
     items.extend(submissions.attention_items(user))
+    items.extend(review.attention_items(user))
     items.extend(licensing.attention_items(user))
     return items

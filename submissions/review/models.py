@@ -204,7 +204,8 @@ class Publication(models.Model):
     """The moment a round's record was frozen. One per round: a second run finds it and stops."""
 
     round = models.OneToOneField("workinggroups.Round", on_delete=models.PROTECT, related_name="publication")
-    published_at = models.DateTimeField()
+    published_at = models.DateTimeField(help_text="The round's publication moment (the embargo's end)")
+    frozen_at = models.DateTimeField(help_text="When the record was frozen (the run, at or after that moment)")
     run_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                related_name="+")  # fmt: skip
     record_version = models.CharField(max_length=20, help_text='The prefix of result IDs, e.g. "5.1"')

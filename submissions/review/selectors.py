@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from django.db.models import Count, Prefetch, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 
 from consortium.members.permissions import is_staff_admin
@@ -27,6 +28,7 @@ from submissions.review.models import (
 from workinggroups import schedules
 from workinggroups import selectors as rounds
 from workinggroups.models import Round
+from workinggroups.permissions import chaired_groups
 
 CONTEXT_LINES = 6
 
@@ -214,3 +216,55 @@ def result_citation(result: PublishedResult, url: str) -> str:
         f"{result.system_name} ({result.division}, {result.availability}), published "
         f"{result.published_at:%d %B %Y}. {url} (package SHA-256 {result.version_sha256})."
     )
+
+
+def attention_items(user: Any) -> list:
+    """Dashboard items: objections waiting for the organisation's answer, open votes it has not
+    voted in, and the review of the rounds a chair runs."""
+    from consortium.portal.selectors import AttentionItem
+
+    items = []
+    now = timezone.now()
+    organisation = permissions.organisation_of(user)
+    if organisation is not None and permissions.acts_for(user, organisation):
+        for objection in objections_against(user).filter(state=Objection.State.FILED):
+            if permissions.can_view_review(user, objection.round, now):
+                items.append(
+                    AttentionItem(
+                        f"Objection {objection.pk} against {organisation} waits for your answer",
+                        f"{objection.filed_by_organisation}: {objection.summary} ({objection.round.name}).",
+                        reverse("submissions:objection", kwargs={"pk": objection.pk}),
+                        "warning",
+                    )
+                )
+        votes = (
+            Vote.objects.filter(
+                state=Vote.State.OPEN,
+                closes_at__gt=now,
+                round__submissions__organisation=organisation,
+                round__submissions__versions__in_time=True,
+            )
+            .exclude(ballots__organisation=organisation)
+            .select_related("round")
+            .distinct()
+        )
+        for vote in votes:
+            items.append(
+                AttentionItem(
+                    f"Vote open: {vote.question}",
+                    f"{vote.round.name}; closes {vote.closes_at:%d %b %Y %H:%M} UTC.",
+                    reverse("submissions:ballot", kwargs={"pk": vote.pk}),
+                )
+            )
+    review_kinds = (schedules.OBJECTION_FILING, schedules.OBJECTION_REVIEW, schedules.REVISION)
+    for round in rounds.rounds_visible_to(user).filter(group__in=chaired_groups(user)):
+        current = rounds.round_current_phase(round, now)
+        if current is not None and current.kind in review_kinds:
+            items.append(
+                AttentionItem(
+                    f"Review of {round.name}: {current.label.lower()}",
+                    f"Until {current.closes_at:%d %b %Y %H:%M} UTC.",
+                    reverse("submissions:review_dashboard", kwargs={"slug": round.slug}),
+                )
+            )
+    return items

@@ -740,6 +740,8 @@ def round_publish(*, round: Round, actor: Any = None, at: dt.datetime | None = N
         if publication_waits_for(locked):
             return None
         prefix = record_version(locked)
+        phase = rounds.round_phase(locked, schedules.PUBLICATION)
+        moment = phase.starts_at if phase is not None and phase.starts_at <= at else at
         rows = []
         for version in publishable_versions(locked):
             submission = version.submission
@@ -754,6 +756,14 @@ def round_publish(*, round: Round, actor: Any = None, at: dt.datetime | None = N
                 scores.setdefault(score.system, []).append(score)
             for system, items in scores.items():
                 facts = system_facts(descs.get(system, {}))
+                # The engine's summarizer columns, where its scores check recorded them (the one source).
+                engine = next((i for i in items if i.system_name), None)
+                if engine is not None:
+                    facts.update(
+                        system_name=engine.system_name,
+                        accelerator=engine.accelerator,
+                        accelerator_count=engine.accelerator_count,
+                    )
                 facts["division"] = facts["division"] or submission.division
                 if Outcome.MOVED_OPEN in decided:
                     facts["division"] = Submission.Division.OPEN
@@ -765,7 +775,7 @@ def round_publish(*, round: Round, actor: Any = None, at: dt.datetime | None = N
                 )
         rows.sort(key=lambda r: (r[4]["division"], r[0].organisation.name.casefold(), r[3]))
         publication = Publication.objects.create(
-            round=locked, published_at=at, run_by=actor, record_version=prefix, result_count=len(rows)
+            round=locked, published_at=moment, frozen_at=at, run_by=actor, record_version=prefix, result_count=len(rows)
         )
         for n, (submission, version, folder, system, facts, items) in enumerate(rows, 1):
             result = PublishedResult.objects.create(
@@ -779,7 +789,7 @@ def round_publish(*, round: Round, actor: Any = None, at: dt.datetime | None = N
                 organisation_name=submission.organisation.name,
                 submitter_folder=folder,
                 system=system,
-                published_at=at,
+                published_at=moment,
                 **facts,
             )
             PublishedScore.objects.bulk_create(

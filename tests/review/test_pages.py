@@ -235,3 +235,20 @@ def test_ballot_page_query_count_is_pinned(roles, django_assert_max_num_queries)
     with django_assert_max_num_queries(30):
         page = roles.client("chair").get(f"/votes/{vote.pk}/")
     assert page.content.decode().count("s@org") == 4
+
+
+def test_dashboard_asks_for_answers_votes_and_the_chairs_review(roles, review):
+    services.objection_file(
+        actor=roles.submitter, submission=review.initech, summary="Batch size", rule="r", evidence=EVIDENCE
+    )
+    vote = _vote(roles, review)
+    from django.test import Client
+
+    client = Client()
+    client.force_login(review.initech_submitter)
+    page = client.get("/dashboard/").content.decode()
+    assert "against Initech waits for your answer" in page and f"/votes/{vote.pk}/" in page
+    chair = roles.client("chair").get("/dashboard/").content.decode()
+    assert f"Review of {review.round.name}: objection filing" in chair
+    member = roles.client("member").get("/dashboard/").content.decode()
+    assert "waits for your answer" not in member and "Vote open" not in member

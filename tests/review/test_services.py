@@ -329,6 +329,9 @@ def test_publication_freezes_results_with_ids_in_division_organisation_system_or
     )
     assert [(s.benchmark, s.score) for s in first.scores.all()] == [("retinanet", 42.5)]
     assert publication.result_count == 4
+    # Run after the moment: published at the round's publication moment, frozen now.
+    moment = review.round.phases.get(kind="publication").starts_at
+    assert publication.published_at == moment == first.published_at and publication.frozen_at > moment
     assert services.round_publish(round=review.round) == publication  # twice: published once
     assert PublishedResult.objects.count() == 4 and Publication.objects.count() == 1
 

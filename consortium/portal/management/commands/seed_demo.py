@@ -5,6 +5,7 @@ from django.utils import timezone
 from consortium.licensing.demo import seed_licensing
 from consortium.members.demo import seed_members
 from submissions.demo import seed_submissions
+from submissions.review.demo import seed_review
 from workinggroups.demo import seed_workinggroups
 
 
@@ -22,5 +23,6 @@ class Command(BaseCommand):
         seed_members(today=today, log=self.stdout.write)
         seed_workinggroups(today=today, log=self.stdout.write)
         seed_submissions(today=today, log=self.stdout.write)
+        seed_review(today=today, log=self.stdout.write)
         seed_licensing(today=today, log=self.stdout.write)
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
