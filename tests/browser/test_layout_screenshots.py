@@ -28,12 +28,12 @@ PASSWORD = "demo-password"
 PRACTICE = "training-practice-v5-1"
 
 PAGES = {
-    "anonymous": ["/", "/workinggroups/", "/workinggroups/training/", "/rounds/", f"/rounds/{PRACTICE}/",
+    "anonymous": ["/", "/results/", "/workinggroups/", "/workinggroups/training/", "/rounds/", f"/rounds/{PRACTICE}/",
                   "/rounds/training-v5-1/results/", "/datasets/", "/accounts/login/", "/accounts/signup/"],
     "member@example.org": ["/dashboard/", "/members/", "/members/organisations/lenovo/", "/workinggroups/inference/",
                            "/datasets/peoples-speech/", "/datasets/mine/", "/calendar/", "/members/profile/"],
-    "submitter@example.org": ["/dashboard/", "/submissions/", "{submission}", f"/rounds/{PRACTICE}/upload/",
-                              "/account/api-tokens/", f"/rounds/{PRACTICE}/results/"],
+    "submitter@example.org": ["/dashboard/", "/submissions/", "/objections/", "{submission}",
+                              f"/rounds/{PRACTICE}/upload/", "/account/api-tokens/", f"/rounds/{PRACTICE}/results/"],
     "primary@example.org": ["/dashboard/", "/members/organisations/nvidia/", "/members/organisations/nvidia/roster/"],
     "chair@example.org": ["/dashboard/", "/workinggroups/training/manage/members/",
                           "/workinggroups/training/manage/requests/", "/workinggroups/training/manage/rounds/",

@@ -28,7 +28,7 @@ PINNED = {
     "rounds (anonymous)": 3,
     "API rounds (anonymous)": 3,
     "home (member)": 4,
-    "dashboard (member)": 26,
+    "dashboard (member)": 26,  # + the getting-started tour (its done marks: profile, groups, calendar)
     "directory": 9,
     "organisation": 8,
     "working groups": 7,
