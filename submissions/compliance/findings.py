@@ -11,6 +11,7 @@ and may change. Severities:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -92,7 +93,8 @@ class Finding:
         }
 
 
-def verdict_of(findings: list[Finding]) -> Verdict:
+def verdict_of(findings: Iterable[Any]) -> Verdict:
+    """A fail when any finding (the engine's or the inference checker's) is an error, else a pass."""
     return "fail" if any(f.severity == ERROR for f in findings) else "pass"
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..findings import ERROR, Severity, Verdict
+from ..findings import Severity, Verdict, verdict_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,10 +25,6 @@ class InferenceFinding:
             "line": self.line,
             "message": self.message,
         }
-
-
-def _verdict(findings: list[InferenceFinding]) -> Verdict:
-    return "fail" if any(f.severity == ERROR for f in findings) else "pass"
 
 
 @dataclass(slots=True)
@@ -51,7 +47,7 @@ class ResultReport:
 
     @property
     def verdict(self) -> Verdict:
-        return _verdict(self.findings)
+        return verdict_of(self.findings)
 
     @property
     def passed(self) -> bool:
@@ -91,7 +87,7 @@ class SubmitterReport:
 
     @property
     def verdict(self) -> Verdict:
-        if _verdict(self.findings) == "fail" or not all(r.passed for r in self.results):
+        if verdict_of(self.findings) == "fail" or not all(r.passed for r in self.results):
             return "fail"
         return "pass"
 
@@ -124,7 +120,7 @@ class InferenceReport:
 
     @property
     def passed(self) -> bool:
-        return _verdict(self.findings) == "pass" and all(p.passed for p in self.packages)
+        return verdict_of(self.findings) == "pass" and all(p.passed for p in self.packages)
 
     def to_dict(self, engine: str) -> dict[str, Any]:
         return {
