@@ -13,8 +13,8 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
 from consortium.audit.client import client_address
+from consortium.common.pagination import paginate
 from consortium.members.permissions import is_staff_admin, person_of
-from consortium.portal.pagination import paginate
 from submissions import permissions, selectors, services, storage
 from submissions.forms import FindingFilterForm, FixWindowForm, UploadForm
 from submissions.models import CheckKind, CheckRun

@@ -10,10 +10,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from consortium.audit.client import client_address
+from consortium.common.pagination import paginate
 from consortium.members import permissions, selectors, services
 from consortium.members.forms import DirectoryFilterForm, InvitationForm, ProfileForm, ReasonForm, RoleForm
 from consortium.members.models import Invitation, Organisation, Person
-from consortium.portal.pagination import paginate
 
 
 def _error_text(exc: ValidationError) -> str:

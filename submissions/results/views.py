@@ -15,7 +15,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 
-from consortium.portal.pagination import paginate
+from consortium.common.pagination import paginate
 from submissions.api import _csv_cell
 from submissions.results import charts, selectors
 from submissions.review.selectors import result_citation
