@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db.models import Count, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
+from consortium.common.attention import AttentionItem
 from consortium.members.permissions import is_staff_admin, person_of
 from submissions.models import CheckRun, Finding, Submission, SubmissionVersion, Worker, WorkerPool
 from submissions.permissions import can_view_submission
@@ -145,7 +146,6 @@ def worker_overview(now: dt.datetime | None = None) -> dict:
 
 def attention_items(user: Any) -> list:
     """Dashboard items: rounds the person's organisation can still upload to, and its failing versions."""
-    from consortium.portal.selectors import AttentionItem
     from submissions.permissions import upload_refusal
 
     person = person_of(user)

@@ -8,6 +8,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
+from consortium.common.attention import AttentionItem
 from consortium.licensing import permissions
 from consortium.licensing.models import (
     Acceptance,
@@ -161,7 +162,6 @@ def expiring_grants(*, now: dt.datetime | None = None, days: int = 30) -> QueryS
 def attention_items(user: Any) -> list:
     """Dashboard items: requests to decide (admins), requests returned, agreements to (re-)accept,
     grants ending soon, signatures an organisation waits for."""
-    from consortium.portal.selectors import AttentionItem
 
     items: list = []
     work = pending_work(user)

@@ -1,13 +1,13 @@
 """What needs a person's attention, gathered from every app for the dashboard."""
 
 import datetime as dt
-from dataclasses import dataclass
 from typing import Any
 
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import ngettext
 
+from consortium.common.attention import AttentionItem
 from consortium.licensing import selectors as licensing
 from consortium.members import selectors as members
 from consortium.members.models import Membership
@@ -16,14 +16,6 @@ from consortium.portal.middleware import staff_must_enrol_mfa, user_has_mfa
 from submissions import selectors as submissions
 from submissions.review import selectors as review
 from workinggroups import selectors as workinggroups
-
-
-@dataclass(frozen=True)
-class AttentionItem:
-    title: str
-    detail: str = ""
-    url: str = ""
-    level: str = "info"  # info | warning
 
 
 def attention_items(user: Any) -> list[AttentionItem]:

@@ -10,6 +10,7 @@ from django.db.models import Count, Prefetch, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
+from consortium.common.attention import AttentionItem
 from consortium.members.permissions import is_staff_admin, person_of
 from submissions import selectors as submission_selectors
 from submissions import services as submission_services
@@ -219,7 +220,6 @@ def withdrawn_submission_ids(round: Round) -> set[int]:
 def attention_items(user: Any) -> list:
     """Dashboard items: objections waiting for the organisation's answer, open votes it has not
     voted in, and the review of the rounds a chair runs."""
-    from consortium.portal.selectors import AttentionItem
 
     items = []
     now = timezone.now()
