@@ -31,8 +31,11 @@ class LicensingConfig(AppConfig):
     verbose_name = "Dataset licensing"
 
     def ready(self) -> None:
+        from consortium.common.attention import register_attention_provider
+        from consortium.licensing.selectors import attention_items
         from consortium.licensing.services import grants_suspend_for_departure
         from consortium.members.services import register_departure_hook
 
         register_departure_hook(grants_suspend_for_departure)
+        register_attention_provider(attention_items, order=50)
         post_migrate.connect(grant_dataset_admin_permissions, sender=self, dispatch_uid="licensing-admin-perms")
