@@ -18,7 +18,7 @@ def grant_dataset_admin_permissions(**kwargs) -> None:
     group itself, so the permissions alone open nothing to other staff)."""
     from django.contrib.auth.models import Group, Permission
 
-    from consortium.members.demo import DATASET_ADMINS_GROUP
+    from consortium.common.permissions import DATASET_ADMINS_GROUP
 
     group, _ = Group.objects.get_or_create(name=DATASET_ADMINS_GROUP)
     perms = Permission.objects.filter(content_type__app_label="licensing", content_type__model__in=LICENSING_MODELS)
