@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from icalendar import Calendar, Event, vRecur
 
-from consortium.portal.mail import site_link
+from consortium.common.mail import site_link
 from workinggroups import schedules, selectors
 from workinggroups.models import MeetingSeries, Round, RoundPhase, WorkingGroup
 
