@@ -12,3 +12,8 @@ def add_service_errors(form: forms.BaseForm, exc: ValidationError, field_map: di
     for key, errors in exc.error_dict.items():
         field = (field_map or {}).get(key, key)
         form.add_error(field if field in form.fields else None, errors)
+
+
+def error_text(exc: Exception) -> str:
+    """A service's refusal (ValidationError, PermissionDenied) as one line for a message or a page."""
+    return " ".join(getattr(exc, "messages", None) or [str(exc)])
