@@ -11,7 +11,7 @@ from django.utils import timezone
 from consortium.common.attention import AttentionItem
 from consortium.members.permissions import is_staff_admin, person_of
 from submissions.models import CheckRun, Finding, Submission, SubmissionVersion, Worker, WorkerPool
-from submissions.permissions import can_view_submission
+from submissions.permissions import can_view_submission, results_published
 from workinggroups import schedules
 from workinggroups import selectors as rounds
 from workinggroups.models import Round
@@ -27,6 +27,7 @@ def submissions_visible_to(user: Any, at: dt.datetime | None = None) -> QuerySet
     qs = Submission.objects.select_related("round__group", "organisation")
     if is_staff_admin(user):
         return qs
+    # permissions.results_published, as a query.
     allowed = Q(round__published=True, round__phases__kind="publication", round__phases__starts_at__lte=at)
     person = person_of(user)
     peer_rounds = Q(pk__in=[])
@@ -184,13 +185,6 @@ def attention_items(user: Any) -> list:
                 )
             )
     return items
-
-
-def results_published(round: Round, at: dt.datetime | None = None) -> bool:
-    """Results are public once the round's publication moment has passed (the embargo ends)."""
-    at = at or timezone.now()
-    phase = rounds.round_phase(round, "publication")
-    return bool(round.published and phase is not None and at >= phase.starts_at)
 
 
 def published_results(round: Round) -> list[dict]:

@@ -299,7 +299,7 @@ def round_results(request: HttpRequest, slug: str) -> HttpResponse:
         {
             "round": round,
             "by_benchmark": by_benchmark,
-            "published": selectors.results_published(round),
+            "published": permissions.results_published(round),
             "still_checking": selectors.results_still_checking(round),
             "publication": phase.starts_at if phase else None,
         },
