@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from consortium.common.attention import AttentionItem
 from consortium.members.permissions import is_staff_admin, person_of
-from submissions.models import CheckRun, Finding, Submission, SubmissionVersion, Worker, WorkerPool
-from submissions.permissions import can_view_submission, results_published
+from submissions.models import CheckRun, Finding, Score, Submission, SubmissionVersion, Worker, WorkerPool
+from submissions.permissions import can_view_submission, results_published, upload_refusal
 from workinggroups import schedules
 from workinggroups import selectors as rounds
 from workinggroups.models import Round
@@ -147,8 +147,6 @@ def worker_overview(now: dt.datetime | None = None) -> dict:
 
 def attention_items(user: Any) -> list:
     """Dashboard items: rounds the person's organisation can still upload to, and its failing versions."""
-    from submissions.permissions import upload_refusal
-
     person = person_of(user)
     if person is None or person.organisation is None or not person.is_approved_member:
         return []
@@ -190,8 +188,6 @@ def attention_items(user: Any) -> list:
 def published_results(round: Round) -> list[dict]:
     """The scores of every submission's counting version that passed, by benchmark, fastest first.
     Empty while the results are under embargo."""
-    from submissions.models import Score
-
     if not results_published(round):
         return []
     # The counting version of each submission (latest in time), found in one query.

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from consortium.common.attention import AttentionItem
 from consortium.licensing import permissions
+from consortium.licensing.access import Missing, access_decisions
 from consortium.licensing.models import (
     Acceptance,
     AccessRequest,
@@ -188,8 +189,6 @@ def attention_items(user: Any) -> list:
                 "warning",
             )
         )
-    from consortium.licensing.access import Missing, access_decisions
-
     soon = timezone.now() + dt.timedelta(days=30)
     first_grants = {}
     for grant in grants_of(person).filter(state__in=Grant.LIVE_STATES):

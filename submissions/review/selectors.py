@@ -23,8 +23,10 @@ from submissions.review.models import (
     PublishedResult,
     PublishedScore,
     ReviewAssignment,
+    RoundReview,
     Vote,
     Withdrawal,
+    default_tie_break,
 )
 from workinggroups import schedules
 from workinggroups import selectors as rounds
@@ -166,8 +168,6 @@ def review_dashboard(round: Round, at: dt.datetime | None = None) -> dict[str, A
 
 
 def round_tie_break_order(round: Round) -> list[str]:
-    from submissions.review.models import RoundReview, default_tie_break
-
     review = RoundReview.objects.filter(round=round).first()
     return list(review.tie_break_order) if review else default_tie_break()
 
