@@ -6,7 +6,6 @@ import datetime as dt
 from django import forms
 from django.core.exceptions import ValidationError
 
-from consortium.common.forms import add_service_errors  # noqa: F401 (workinggroups/views.py calls forms.add_service_errors)
 from consortium.members.models import Person
 from submissions import compliance
 from workinggroups import schedules

@@ -7,7 +7,7 @@ import datetime as dt
 from functools import wraps
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 
@@ -21,10 +21,6 @@ from workinggroups.models import (
 def _posted(request: HttpRequest):
     """The POST data for a bound form (even when empty: a form of optional fields), else None."""
     return request.POST if request.method == "POST" else None
-
-
-def _error_text(exc: ValidationError) -> str:
-    return " ".join(exc.messages)
 
 
 def _ics(content: bytes, filename: str) -> HttpResponse:

@@ -10,14 +10,15 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from consortium.audit.client import client_address
+from consortium.common.forms import add_service_errors, error_text
+from consortium.common.pagination import paginate
 from consortium.members.permissions import person_of
-from consortium.portal.pagination import paginate
 from workinggroups import feeds, forms, permissions, selectors, services
 from workinggroups.models import (
     JoinRequest,
     WorkingGroup,
 )
-from workinggroups.views._shared import _error_text, _ics, _posted, _visible_group
+from workinggroups.views._shared import _ics, _posted, _visible_group
 
 
 def group_list(request: HttpRequest) -> HttpResponse:
@@ -75,7 +76,7 @@ def group_join(request: HttpRequest, slug: str) -> HttpResponse:
                 ip_address=client_address(request),
             )
         except ValidationError as exc:
-            forms.add_service_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             deciders = selectors.join_deciders(group)
             messages.success(request, f"You asked to join {group}. {deciders[0].upper()}{deciders[1:]} will decide; "
@@ -107,7 +108,7 @@ def join_request_withdraw(request: HttpRequest, slug: str, request_id: int) -> H
             join_request=join_request, actor=request.user, ip_address=client_address(request)
         )
     except ValidationError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, error_text(exc))
     else:
         messages.success(request, "You withdrew your request.")
     return redirect("workinggroups:group_detail", slug=slug)
@@ -123,7 +124,7 @@ def group_leave(request: HttpRequest, slug: str) -> HttpResponse:
     try:
         services.group_member_remove(membership=membership, actor=request.user, ip_address=client_address(request))
     except ValidationError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, error_text(exc))
     else:
         messages.success(request, f"You left {group}.")
     return redirect("workinggroups:group_detail", slug=slug)

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from consortium.audit.client import client_address
+from consortium.common.forms import add_service_errors
 from workinggroups import forms, schedules, selectors, services
 from workinggroups.models import (
     MeetingSeries,
@@ -29,7 +30,7 @@ def meetings(request: HttpRequest, group: WorkingGroup) -> HttpResponse:
                 group=group, actor=request.user, ip_address=client_address(request), **form.cleaned_data
             )
         except ValidationError as exc:
-            forms.add_service_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, f"The meeting series {series.title} was created.")
             return redirect("workinggroups:meetings", slug=group.slug)
@@ -58,7 +59,7 @@ def meeting_edit(request: HttpRequest, group: WorkingGroup, series_id: int) -> H
                 series=series, actor=request.user, ip_address=client_address(request), **form.cleaned_data
             )
         except ValidationError as exc:
-            forms.add_service_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, f"The meeting series {series.title} was updated.")
             return redirect("workinggroups:meetings", slug=group.slug)
@@ -93,14 +94,7 @@ def meeting_delete(request: HttpRequest, group: WorkingGroup, series_id: int) ->
 def occurrence_edit(request: HttpRequest, group: WorkingGroup, series_id: int, key: str) -> HttpResponse:
     series = get_object_or_404(MeetingSeries, pk=series_id, group=group)
     original = selectors.parse_occurrence_key(key)
-    if original is None or not schedules.is_occurrence(
-        series.rrule,
-        original,
-        starts_on=series.starts_on,
-        start_time=series.start_time,
-        time_zone=series.time_zone,
-        ends_on=series.ends_on,
-    ):
+    if original is None or not series.has_meeting_at(original):
         raise Http404("The series has no meeting at that time.")
     override = series.occurrences.filter(original_start=original).first()
     with timezone.override(schedules.zone(series.time_zone)):
@@ -125,7 +119,7 @@ def occurrence_edit(request: HttpRequest, group: WorkingGroup, series_id: int, k
                     **form.cleaned_data,
                 )
             except ValidationError as exc:
-                forms.add_service_errors(form, exc)
+                add_service_errors(form, exc)
             else:
                 messages.success(request, "The meeting was updated.")
                 return redirect("workinggroups:meeting_edit", slug=group.slug, series_id=series.pk)

@@ -9,14 +9,15 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from consortium.audit.client import client_address
-from consortium.portal.pagination import paginate
+from consortium.common.forms import add_service_errors, error_text
+from consortium.common.pagination import paginate
 from workinggroups import forms, selectors, services
 from workinggroups.models import (
     GroupMembership,
     JoinRequest,
     WorkingGroup,
 )
-from workinggroups.views._shared import _error_text, _posted, group_manager_required
+from workinggroups.views._shared import _posted, group_manager_required
 
 
 @group_manager_required
@@ -28,7 +29,7 @@ def group_edit(request: HttpRequest, group: WorkingGroup) -> HttpResponse:
                 group=group, actor=request.user, ip_address=client_address(request), **form.cleaned_data
             )
         except ValidationError as exc:
-            forms.add_service_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, f"{group} was updated.")
             return redirect("workinggroups:group_detail", slug=group.slug)
@@ -53,7 +54,7 @@ def group_members(request: HttpRequest, group: WorkingGroup) -> HttpResponse:
                 ip_address=client_address(request),
             )
         except (ValidationError, PermissionDenied) as exc:
-            add_form.add_error(None, _error_text(exc) if isinstance(exc, ValidationError) else str(exc))
+            add_form.add_error(None, error_text(exc))
         else:
             messages.success(request, f"{add_form.person} was added to {group}.")
             return redirect("workinggroups:group_members", slug=group.slug)
@@ -76,7 +77,7 @@ def _member_action(request: HttpRequest, group: WorkingGroup, action, success: s
     try:
         action()
     except ValidationError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, error_text(exc))
     except PermissionDenied as exc:
         messages.error(request, str(exc))
     else:
@@ -162,5 +163,5 @@ def join_request_decide(request: HttpRequest, group: WorkingGroup, request_id: i
         else:
             raise Http404("Unknown decision.")
     except ValidationError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, error_text(exc))
     return redirect("workinggroups:join_requests", slug=group.slug)

@@ -10,12 +10,13 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from consortium.audit.client import client_address
+from consortium.common.forms import add_service_errors, error_text
 from workinggroups import forms, schedules, selectors, services
 from workinggroups.models import (
     Round,
     WorkingGroup,
 )
-from workinggroups.views._shared import _error_text, _posted, _timeline, group_manager_required, round_manager_required
+from workinggroups.views._shared import _posted, _timeline, group_manager_required, round_manager_required
 
 
 @group_manager_required
@@ -41,7 +42,7 @@ def round_create(request: HttpRequest, group: WorkingGroup) -> HttpResponse:
                 **form.round_fields(),
             )
         except ValidationError as exc:
-            forms.add_service_errors(form, exc, {"benchmarks": "benchmarks_text"})
+            add_service_errors(form, exc, {"benchmarks": "benchmarks_text"})
         else:
             messages.success(request, f"{round} was created. Check its timeline, then publish it.")
             return redirect("workinggroups:round_schedule", slug=round.slug)
@@ -62,7 +63,7 @@ def round_edit(request: HttpRequest, round: Round) -> HttpResponse:
                 round=round, actor=request.user, ip_address=client_address(request), **form.round_fields()
             )
         except ValidationError as exc:
-            forms.add_service_errors(form, exc, {"benchmarks": "benchmarks_text"})
+            add_service_errors(form, exc, {"benchmarks": "benchmarks_text"})
         else:
             messages.success(request, f"{round} was updated.")
             return redirect("workinggroups:round_schedule", slug=form.instance.slug)
@@ -90,7 +91,7 @@ def round_schedule(request: HttpRequest, round: Round) -> HttpResponse:
                     ip_address=client_address(request),
                 )
             except ValidationError as exc:
-                forms.add_service_errors(adjust_form, exc, {k: f"{k}_start" for k in schedules.PHASE_KINDS})
+                add_service_errors(adjust_form, exc, {k: f"{k}_start" for k in schedules.PHASE_KINDS})
             else:
                 labels = ", ".join(schedules.PHASE_LABELS[k].lower() for k in moved) or "nothing"
                 messages.success(request, f"Schedule saved; moved: {labels}.")
@@ -136,7 +137,7 @@ def round_generate(request: HttpRequest, round: Round) -> HttpResponse:
             ip_address=client_address(request),
         )
     except ValidationError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, error_text(exc))
     else:
         messages.success(
             request,
@@ -151,7 +152,7 @@ def round_publish(request: HttpRequest, round: Round) -> HttpResponse:
     try:
         services.round_publish(round=round, actor=request.user, ip_address=client_address(request))
     except ValidationError as exc:
-        messages.error(request, "Not published: " + _error_text(exc))
+        messages.error(request, "Not published: " + error_text(exc))
         return redirect("workinggroups:round_schedule", slug=round.slug)
     messages.success(request, f"The schedule of {round} is published.")
     return redirect("workinggroups:round_detail", slug=round.slug)
@@ -163,7 +164,7 @@ def round_unpublish(request: HttpRequest, round: Round) -> HttpResponse:
     try:
         services.round_unpublish(round=round, actor=request.user, ip_address=client_address(request))
     except ValidationError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, error_text(exc))
     else:
         messages.success(request, f"The schedule of {round} is no longer public.")
     return redirect("workinggroups:round_schedule", slug=round.slug)

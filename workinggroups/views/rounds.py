@@ -11,14 +11,15 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from consortium.audit.client import client_address
+from consortium.common.forms import add_service_errors, error_text
+from consortium.common.pagination import paginate
 from consortium.members.permissions import person_of
-from consortium.portal.pagination import paginate
 from workinggroups import feeds, forms, permissions, schedules, selectors, services
 from workinggroups.models import (
     Round,
     RoundRegistration,
 )
-from workinggroups.views._shared import _error_text, _ics, _posted, _timeline
+from workinggroups.views._shared import _ics, _posted, _timeline
 
 
 def round_list(request: HttpRequest) -> HttpResponse:
@@ -101,7 +102,7 @@ def round_register(request: HttpRequest, slug: str) -> HttpResponse:
                 ip_address=client_address(request),
             )
         except ValidationError as exc:
-            forms.add_service_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, f"{organisation} is registered for {round}.")
             return redirect("workinggroups:round_detail", slug=round.slug)
@@ -135,7 +136,7 @@ def round_registration_withdraw(request: HttpRequest, slug: str) -> HttpResponse
             registration=registration, actor=request.user, ip_address=client_address(request)
         )
     except ValidationError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, error_text(exc))
     else:
         messages.success(request, f"{organisation}'s registration for {round} was withdrawn.")
     return redirect("workinggroups:round_detail", slug=round.slug)
