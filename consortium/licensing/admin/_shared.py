@@ -3,7 +3,6 @@
 import datetime as dt
 
 from django.contrib import admin
-from django.core.exceptions import ValidationError
 from django.db import models
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
@@ -17,10 +16,6 @@ def _end_of_day(day: dt.date | None) -> dt.datetime | None:
     if day is None:
         return None
     return timezone.make_aware(dt.datetime.combine(day, dt.time(23, 59, 59)))
-
-
-def _errors(exc: ValidationError) -> str:
-    return " ".join(exc.messages)
 
 
 class LicensingAdminMixin(AuditedAdminMixin):

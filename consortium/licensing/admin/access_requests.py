@@ -10,9 +10,10 @@ from django.utils.html import format_html, format_html_join
 
 from consortium.audit.client import client_address
 from consortium.audit.models import AuditEvent
+from consortium.common.forms import error_text
 from consortium.licensing import exports, services
 from consortium.licensing.access import access_decision
-from consortium.licensing.admin._shared import DecisionMixin, LicensingAdminMixin, _end_of_day, _errors
+from consortium.licensing.admin._shared import DecisionMixin, LicensingAdminMixin, _end_of_day
 from consortium.licensing.admin_forms import (
     DecisionForm,
 )
@@ -111,7 +112,7 @@ class AccessRequestAdmin(DecisionMixin, LicensingAdminMixin, admin.ModelAdmin):
                 try:
                     self._decide_one(request, access_request, decision, form.cleaned_data)
                 except ValidationError as exc:
-                    form.add_error(None, _errors(exc))
+                    form.add_error(None, error_text(exc))
                 else:
                     past = {"approve": "approved", "reject": "rejected", "return": "returned for changes"}[decision]
                     self.message_user(request, f"Request of {access_request.person} {past}.", messages.SUCCESS)
@@ -187,7 +188,7 @@ class AccessRequestAdmin(DecisionMixin, LicensingAdminMixin, admin.ModelAdmin):
                             ip_address=client_address(request),
                         )
                 except ValidationError as exc:
-                    self.message_user(request, _errors(exc), messages.ERROR)
+                    self.message_user(request, error_text(exc), messages.ERROR)
                 else:
                     done += 1
             if done:

@@ -11,8 +11,9 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from consortium.audit.client import client_address
+from consortium.common.forms import error_text
 from consortium.licensing import selectors, services
-from consortium.licensing.admin._shared import LicensingAdminMixin, _errors
+from consortium.licensing.admin._shared import LicensingAdminMixin
 from consortium.licensing.admin_forms import (
     AgreementVersionAdminForm,
     PublishVersionForm,
@@ -293,6 +294,6 @@ class AgreementVersionAdmin(LicensingAdminMixin, admin.ModelAdmin):
                     version=version, actor=request.user, ip_address=client_address(request)
                 )
             except ValidationError as exc:
-                self.message_user(request, _errors(exc), messages.ERROR)
+                self.message_user(request, error_text(exc), messages.ERROR)
             else:
                 self.message_user(request, f"Published {version}.", messages.SUCCESS)

@@ -12,9 +12,10 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from consortium.audit.client import client_address
+from consortium.common.forms import error_text
 from consortium.common.models import OutgoingMail
 from consortium.licensing import exports, services
-from consortium.licensing.admin._shared import DecisionMixin, LicensingAdminMixin, _end_of_day, _errors
+from consortium.licensing.admin._shared import DecisionMixin, LicensingAdminMixin, _end_of_day
 from consortium.licensing.admin_forms import (
     ExtendForm,
     GrantAddForm,
@@ -166,7 +167,7 @@ class GrantAdmin(DecisionMixin, LicensingAdminMixin, admin.ModelAdmin):
                         ip_address=client_address(request),
                     )
                 except ValidationError as exc:
-                    self.message_user(request, f"Grant #{grant.pk}: {_errors(exc)}", messages.ERROR)
+                    self.message_user(request, f"Grant #{grant.pk}: {error_text(exc)}", messages.ERROR)
                 else:
                     done += 1
             if done:
@@ -199,7 +200,7 @@ class GrantAdmin(DecisionMixin, LicensingAdminMixin, admin.ModelAdmin):
                         ip_address=client_address(request),
                     )
                 except ValidationError as exc:
-                    self.message_user(request, f"Grant #{grant.pk}: {_errors(exc)}", messages.ERROR)
+                    self.message_user(request, f"Grant #{grant.pk}: {error_text(exc)}", messages.ERROR)
                 else:
                     done += 1
             if done:
@@ -222,7 +223,7 @@ class GrantAdmin(DecisionMixin, LicensingAdminMixin, admin.ModelAdmin):
             try:
                 services.grant_reinstate(grant=grant, actor=request.user, ip_address=client_address(request))
             except ValidationError as exc:
-                self.message_user(request, f"Grant #{grant.pk}: {_errors(exc)}", messages.ERROR)
+                self.message_user(request, f"Grant #{grant.pk}: {error_text(exc)}", messages.ERROR)
             else:
                 done += 1
         if done:
