@@ -9,6 +9,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from consortium.audit.services import audit_record
+from consortium.common.dispatch import task_send
 from consortium.licensing import permissions
 from consortium.licensing.access import (
     access_decision,
@@ -125,9 +126,10 @@ def agreement_version_publish(
         },
     )
     if version.is_material and previous is not None:
-        from consortium.licensing.tasks import notify_new_agreement_version
-
-        transaction.on_commit(lambda: notify_new_agreement_version.delay(version_id=version.pk), robust=True)
+        transaction.on_commit(
+            lambda: task_send("licensing.notify_new_agreement_version", kwargs={"version_id": version.pk}),
+            robust=True,
+        )
     return version
 
 
