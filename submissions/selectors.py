@@ -2,13 +2,12 @@
 
 import datetime as dt
 from collections import Counter
-from typing import Any
 
 from django.conf import settings
 from django.db.models import Count, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
-from consortium.members.permissions import is_staff_admin, person_of
+from consortium.members.permissions import Viewer, is_staff_admin, person_of
 from submissions.models import CheckRun, Finding, Submission, SubmissionVersion, Worker, WorkerPool
 from submissions.permissions import can_view_submission
 from workinggroups import schedules
@@ -17,7 +16,7 @@ from workinggroups.models import Round
 from workinggroups.permissions import chaired_groups
 
 
-def submissions_visible_to(user: Any, at: dt.datetime | None = None) -> QuerySet[Submission]:
+def submissions_visible_to(user: Viewer, at: dt.datetime | None = None) -> QuerySet[Submission]:
     """Every submission `user` may see now, as `permissions.can_view_submission` decides: their
     organisation's; after the deadline (plus grace) every submission of the rounds their
     organisation submitted to and of their groups' rounds (chairs); published rounds' (everyone);
@@ -44,7 +43,7 @@ def submissions_visible_to(user: Any, at: dt.datetime | None = None) -> QuerySet
     return qs.filter(allowed).distinct()
 
 
-def submission_for(user: Any, pk: int) -> Submission | None:
+def submission_for(user: Viewer, pk: int) -> Submission | None:
     submission = Submission.objects.select_related("round__group", "organisation").filter(pk=pk).first()
     if submission is None or not can_view_submission(user, submission):
         return None
@@ -84,7 +83,7 @@ def version_findings(version: SubmissionVersion, *, severity: str = "", check: s
     return qs.order_by("path", "line", "id")
 
 
-def round_submissions_for(user: Any, round: Round) -> QuerySet[Submission]:
+def round_submissions_for(user: Viewer, round: Round) -> QuerySet[Submission]:
     return (
         submissions_visible_to(user)
         .filter(round=round)
@@ -143,7 +142,7 @@ def worker_overview(now: dt.datetime | None = None) -> dict:
     }
 
 
-def attention_items(user: Any) -> list:
+def attention_items(user: Viewer) -> list:
     """Dashboard items: rounds the person's organisation can still upload to, and its failing versions."""
     from consortium.portal.selectors import AttentionItem
     from submissions.permissions import upload_refusal

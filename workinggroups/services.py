@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from consortium.audit.services import audit_record
 from consortium.common.mail import mail_enqueue, site_link
-from consortium.members.models import Organisation, Person
+from consortium.members.models import Organisation, Person, User
 from consortium.members.permissions import is_staff_admin, person_of
 from workinggroups import permissions, schedules, selectors
 from workinggroups.models import (
@@ -59,7 +59,7 @@ def _mail(*, key: str, subject: str, template: str, context: dict[str, Any], rec
     )
 
 
-def _require_manager(actor: Any, group: WorkingGroup) -> None:
+def _require_manager(actor: User, group: WorkingGroup) -> None:
     if not permissions.can_manage_group(actor, group):
         raise PermissionDenied(f"Only the chairs of {group} and staff may do this.")
 
@@ -76,7 +76,7 @@ def _date(moment: dt.datetime) -> str:
 def group_update(
     *,
     group: WorkingGroup,
-    actor: Any,
+    actor: User,
     purpose: str,
     charter: str,
     mailing_list: str,
@@ -106,7 +106,7 @@ def _chair_count(group: WorkingGroup) -> int:
     return GroupMembership.objects.filter(group=group, role=Role.CHAIR).count()
 
 
-def _guard_chair_change(actor: Any, group: WorkingGroup, old_role: str | None, new_role: str | None) -> None:
+def _guard_chair_change(actor: User, group: WorkingGroup, old_role: str | None, new_role: str | None) -> None:
     touches_chair = Role.CHAIR in (old_role, new_role) and old_role != new_role
     if touches_chair and not permissions.can_change_chairs(actor, group):
         raise PermissionDenied("Only a chair of the group or staff may name or remove a chair.")
@@ -119,7 +119,7 @@ def _guard_chair_change(actor: Any, group: WorkingGroup, old_role: str | None, n
 
 @transaction.atomic
 def group_member_add(
-    *, group: WorkingGroup, person: Person, role: str, actor: Any, ip_address: str | None = None
+    *, group: WorkingGroup, person: Person, role: str, actor: User, ip_address: str | None = None
 ) -> GroupMembership:
     """Chairs add someone directly (no join request needed)."""
     _require_manager(actor, group)
@@ -147,7 +147,7 @@ def group_member_add(
 
 @transaction.atomic
 def group_member_set_role(
-    *, membership: GroupMembership, role: str, actor: Any, ip_address: str | None = None
+    *, membership: GroupMembership, role: str, actor: User, ip_address: str | None = None
 ) -> GroupMembership:
     membership = GroupMembership.objects.select_for_update().select_related("group", "person").get(pk=membership.pk)
     group = membership.group
@@ -173,11 +173,12 @@ def group_member_set_role(
 
 @transaction.atomic
 def group_member_remove(
-    *, membership: GroupMembership, actor: Any, reason: str = "", ip_address: str | None = None
+    *, membership: GroupMembership, actor: User, reason: str = "", ip_address: str | None = None
 ) -> None:
     membership = GroupMembership.objects.select_for_update().select_related("group", "person").get(pk=membership.pk)
     group = membership.group
-    is_self = person_of(actor) is not None and person_of(actor).pk == membership.person_id
+    actor_person = person_of(actor)
+    is_self = actor_person is not None and actor_person.pk == membership.person_id
     if not is_self:
         _require_manager(actor, group)
     if membership.role == Role.CHAIR:
@@ -200,7 +201,7 @@ def group_member_remove(
 
 @transaction.atomic
 def join_request_create(
-    *, group: WorkingGroup, actor: Any, message: str = "", ip_address: str | None = None
+    *, group: WorkingGroup, actor: User, message: str = "", ip_address: str | None = None
 ) -> JoinRequest:
     """The logged-in person asks to join `group`. Refused with a clear message when archived,
     already a member, already waiting, or within the cooldown after a decline."""
@@ -265,7 +266,7 @@ def _tell_applicant(request: JoinRequest) -> None:
 
 @transaction.atomic
 def join_request_approve(
-    *, join_request: JoinRequest, actor: Any, role: str = Role.MEMBER, ip_address: str | None = None
+    *, join_request: JoinRequest, actor: User, role: str = Role.MEMBER, ip_address: str | None = None
 ) -> JoinRequest:
     request = _lock_open_request(join_request)
     _require_manager(actor, request.group)
@@ -290,7 +291,7 @@ def join_request_approve(
 
 @transaction.atomic
 def join_request_decline(
-    *, join_request: JoinRequest, actor: Any, reason: str, ip_address: str | None = None
+    *, join_request: JoinRequest, actor: User, reason: str, ip_address: str | None = None
 ) -> JoinRequest:
     reason = (reason or "").strip()
     if not reason:
@@ -313,7 +314,7 @@ def join_request_decline(
 
 
 @transaction.atomic
-def join_request_withdraw(*, join_request: JoinRequest, actor: Any, ip_address: str | None = None) -> JoinRequest:
+def join_request_withdraw(*, join_request: JoinRequest, actor: User, ip_address: str | None = None) -> JoinRequest:
     request = _lock_open_request(join_request)
     person = person_of(actor)
     if person is None or person.pk != request.person_id:
@@ -347,7 +348,7 @@ SERIES_FIELDS = (
 
 @transaction.atomic
 def meeting_series_create(
-    *, group: WorkingGroup, actor: Any, ip_address: str | None = None, **fields: Any
+    *, group: WorkingGroup, actor: User, ip_address: str | None = None, **fields: Any
 ) -> MeetingSeries:
     """A recurring meeting. The RRULE is validated (and normalised) by MeetingSeries.clean()."""
     _require_manager(actor, group)
@@ -366,7 +367,7 @@ def meeting_series_create(
 
 @transaction.atomic
 def meeting_series_update(
-    *, series: MeetingSeries, actor: Any, ip_address: str | None = None, **fields: Any
+    *, series: MeetingSeries, actor: User, ip_address: str | None = None, **fields: Any
 ) -> MeetingSeries:
     series = MeetingSeries.objects.select_for_update().select_related("group").get(pk=series.pk)
     _require_manager(actor, series.group)
@@ -387,7 +388,7 @@ def meeting_series_update(
 
 
 @transaction.atomic
-def meeting_series_delete(*, series: MeetingSeries, actor: Any, ip_address: str | None = None) -> None:
+def meeting_series_delete(*, series: MeetingSeries, actor: User, ip_address: str | None = None) -> None:
     series = MeetingSeries.objects.select_for_update().select_related("group").get(pk=series.pk)
     _require_manager(actor, series.group)
     audit_record(actor=actor, action="workinggroups.meeting_series_deleted", target=series, ip_address=ip_address)
@@ -399,7 +400,7 @@ def meeting_occurrence_update(
     *,
     series: MeetingSeries,
     original_start: dt.datetime,
-    actor: Any,
+    actor: User,
     agenda: str = "",
     minutes: str = "",
     cancelled: bool = False,
@@ -462,7 +463,7 @@ ROUND_FIELDS = (
 def round_create(
     *,
     group: WorkingGroup,
-    actor: Any,
+    actor: User,
     deadline: dt.date | None = None,
     ip_address: str | None = None,
     **fields: Any,
@@ -486,7 +487,7 @@ def round_create(
 
 
 @transaction.atomic
-def round_update(*, round: Round, actor: Any, ip_address: str | None = None, **fields: Any) -> Round:
+def round_update(*, round: Round, actor: User, ip_address: str | None = None, **fields: Any) -> Round:
     round = Round.objects.select_for_update().select_related("group").get(pk=round.pk)
     if not permissions.can_schedule_round(actor, round.group):
         raise PermissionDenied(f"Only the chairs of {round.group} and staff change its rounds.")
@@ -505,7 +506,7 @@ def round_update(*, round: Round, actor: Any, ip_address: str | None = None, **f
     return round
 
 
-def _validate_phase_set(round: Round, phases: Iterable[Any]) -> None:
+def _validate_phase_set(round: Round, phases: Iterable[schedules.PhaseTimes]) -> None:
     errors = schedules.check_phases(phases, time_zone=round.time_zone, grace=round.grace)
     if errors:
         by_field: dict[str, list[str]] = {}
@@ -535,7 +536,7 @@ def round_schedule_generate(
     *,
     round: Round,
     deadline: dt.date,
-    actor: Any,
+    actor: User,
     deadline_time: dt.time = schedules.DEADLINE_TIME,
     ip_address: str | None = None,
 ) -> list[RoundPhase]:
@@ -565,7 +566,7 @@ def round_phases_adjust(
     *,
     round: Round,
     times: dict[str, tuple[dt.datetime, dt.datetime]],
-    actor: Any,
+    actor: User,
     ip_address: str | None = None,
 ) -> list[str]:
     """Moves phases to new (aware) start and end times. The whole schedule is checked (order,
@@ -592,7 +593,7 @@ def round_phases_adjust(
 
 
 @transaction.atomic
-def round_publish(*, round: Round, actor: Any, now: dt.datetime | None = None, ip_address: str | None = None) -> Round:
+def round_publish(*, round: Round, actor: User, now: dt.datetime | None = None, ip_address: str | None = None) -> Round:
     """Publishes the schedule: complete, valid, and with its submission deadline still ahead."""
     round = Round.objects.select_for_update().select_related("group").get(pk=round.pk)
     if not permissions.can_schedule_round(actor, round.group):
@@ -603,8 +604,9 @@ def round_publish(*, round: Round, actor: Any, now: dt.datetime | None = None, i
     phases = list(round.phases.all())
     _validate_phase_set(round, phases)
     deadline = selectors.round_deadline(round)
+    assert deadline is not None  # _validate_phase_set has required a submission window
     now = now or timezone.now()
-    if deadline is None or deadline <= now:
+    if deadline <= now:
         raise ValidationError(
             {
                 schedules.SUBMISSION: (
@@ -621,7 +623,7 @@ def round_publish(*, round: Round, actor: Any, now: dt.datetime | None = None, i
 
 
 @transaction.atomic
-def round_unpublish(*, round: Round, actor: Any, ip_address: str | None = None) -> Round:
+def round_unpublish(*, round: Round, actor: User, ip_address: str | None = None) -> Round:
     round = Round.objects.select_for_update().select_related("group").get(pk=round.pk)
     if not permissions.can_schedule_round(actor, round.group):
         raise PermissionDenied(f"Only the chairs of {round.group} and staff unpublish its rounds.")
@@ -656,7 +658,7 @@ def round_register(
     round: Round,
     organisation: Organisation,
     contacts: Iterable[Person],
-    actor: Any,
+    actor: User,
     now: dt.datetime | None = None,
     ip_address: str | None = None,
 ) -> RoundRegistration:
@@ -702,7 +704,7 @@ def round_register(
 def round_registration_withdraw(
     *,
     registration: RoundRegistration,
-    actor: Any,
+    actor: User,
     now: dt.datetime | None = None,
     ip_address: str | None = None,
 ) -> None:
@@ -737,7 +739,7 @@ def calendar_feed_get_or_create(*, person: Person) -> CalendarFeed:
 
 
 @transaction.atomic
-def calendar_feed_reset(*, person: Person, actor: Any, ip_address: str | None = None) -> CalendarFeed:
+def calendar_feed_reset(*, person: Person, actor: User, ip_address: str | None = None) -> CalendarFeed:
     """A new secret address; the old one stops working at once."""
     feed = calendar_feed_get_or_create(person=person)
     feed.token, feed.created_at = secrets.token_urlsafe(32), timezone.now()

@@ -2,13 +2,13 @@
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from consortium.members.countries import country_name
-from consortium.members.models import Invitation, Membership, Organisation, OrganisationRole, Person
+from consortium.members.models import Invitation, Membership, Organisation, OrganisationRole, Person, User
+from consortium.members.permissions import Viewer, signed_in
 
 
 def current_membership(organisation: Organisation, day: dt.date | None = None) -> Membership | None:
@@ -106,14 +106,14 @@ def organisation_invitations(organisation: Organisation) -> QuerySet[Invitation]
     return organisation.invitations.select_related("invited_by").order_by("-created_at")
 
 
-def pending_invitations_for(user: Any) -> QuerySet[Invitation]:
+def pending_invitations_for(user: User) -> QuerySet[Invitation]:
     return Invitation.objects.filter(
         email__iexact=user.email, accepted_at=None, revoked_at=None, expires_at__gt=timezone.now()
     ).select_related("organisation")
 
 
-def organisations_managed_by(user: Any) -> QuerySet[Organisation]:
-    if not getattr(user, "is_authenticated", False):
+def organisations_managed_by(user: Viewer) -> QuerySet[Organisation]:
+    if not signed_in(user):
         return Organisation.objects.none()
     return Organisation.objects.filter(
         roles__person__user=user,

@@ -10,7 +10,7 @@ from django.db.models import Count, Prefetch, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from consortium.members.permissions import is_staff_admin, person_of
+from consortium.members.permissions import Viewer, is_staff_admin, person_of
 from submissions import selectors as submission_selectors
 from submissions import services as submission_services
 from submissions.models import Submission
@@ -39,7 +39,7 @@ def _objections() -> QuerySet[Objection]:
     ).prefetch_related("evidence")
 
 
-def objections_visible_to(user: Any, round: Round) -> QuerySet[Objection]:
+def objections_visible_to(user: Viewer, round: Round) -> QuerySet[Objection]:
     """The round's objections, for those who may see the review (and the submissions)."""
     if not permissions.can_view_review(user, round):
         return Objection.objects.none()
@@ -47,14 +47,14 @@ def objections_visible_to(user: Any, round: Round) -> QuerySet[Objection]:
     return _objections().filter(round=round, submission__in=visible)
 
 
-def objection_for(user: Any, pk: int) -> Objection | None:
+def objection_for(user: Viewer, pk: int) -> Objection | None:
     objection = _objections().select_related("round__group").filter(pk=pk).first()
     if objection is None or not permissions.can_view_objection(user, objection):
         return None
     return objection
 
 
-def objections_against(user: Any) -> QuerySet[Objection]:
+def objections_against(user: Viewer) -> QuerySet[Objection]:
     """The submitter's inbox: objections against their organisation, in every round."""
     organisation = permissions.organisation_of(user)
     if organisation is None:
@@ -67,7 +67,7 @@ def objections_against(user: Any) -> QuerySet[Objection]:
     )
 
 
-def objections_filed_by(user: Any) -> QuerySet[Objection]:
+def objections_filed_by(user: Viewer) -> QuerySet[Objection]:
     organisation = permissions.organisation_of(user)
     if organisation is None:
         return Objection.objects.none()
@@ -93,13 +93,13 @@ def evidence_context(objection: Objection) -> list[dict]:
     return out
 
 
-def round_votes(user: Any, round: Round) -> QuerySet[Vote]:
+def round_votes(user: Viewer, round: Round) -> QuerySet[Vote]:
     if not permissions.can_view_review(user, round):
         return Vote.objects.none()
     return Vote.objects.filter(round=round).select_related("objection", "winner").prefetch_related("options")
 
 
-def vote_for(user: Any, pk: int) -> Vote | None:
+def vote_for(user: Viewer, pk: int) -> Vote | None:
     vote = (
         Vote.objects.select_related("round__group", "objection__submission__organisation", "winner")
         .prefetch_related(
@@ -171,7 +171,7 @@ def round_tie_break_order(round: Round) -> list[str]:
     return list(review.tie_break_order) if review else default_tie_break()
 
 
-def organisation_assignments(user: Any, round: Round) -> QuerySet[ReviewAssignment]:
+def organisation_assignments(user: Viewer, round: Round) -> QuerySet[ReviewAssignment]:
     organisation = permissions.organisation_of(user)
     if organisation is None or not permissions.can_view_review(user, round):
         return ReviewAssignment.objects.none()
@@ -207,7 +207,7 @@ def record_benchmarks(results: list[PublishedResult]) -> list[str]:
     return sorted({s.benchmark for r in results for s in r.scores.all() if s.scaling == "strong"})
 
 
-def may_list_round_submissions(user: Any, round: Round) -> bool:
+def may_list_round_submissions(user: Viewer, round: Round) -> bool:
     """Whether `user` may learn the round's submissions at all (for a 404 before publication)."""
     return is_staff_admin(user) or submission_selectors.submissions_visible_to(user).filter(round=round).exists()
 
@@ -216,7 +216,7 @@ def withdrawn_submission_ids(round: Round) -> set[int]:
     return set(Withdrawal.objects.filter(submission__round=round).values_list("submission_id", flat=True))
 
 
-def attention_items(user: Any) -> list:
+def attention_items(user: Viewer) -> list:
     """Dashboard items: objections waiting for the organisation's answer, open votes it has not
     voted in, and the review of the rounds a chair runs."""
     from consortium.portal.selectors import AttentionItem
