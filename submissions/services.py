@@ -24,17 +24,18 @@ import time
 from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, InterfaceError, OperationalError, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from consortium.audit.services import audit_record
 from consortium.common.mail import site_link
-from consortium.members.models import Organisation
+from consortium.members.models import Organisation, User
 from submissions import checks
 from submissions.models import (
     ApiToken,
@@ -96,7 +97,7 @@ def _token_hash(raw: str) -> str:
 
 
 @transaction.atomic
-def api_token_create(*, user: Any, name: str, ip_address: str | None = None) -> tuple[ApiToken, str]:
+def api_token_create(*, user: User, name: str, ip_address: str | None = None) -> tuple[ApiToken, str]:
     name = name.strip()
     if not name:
         raise ValidationError({"name": "Give the token a name, e.g. the machine or script that uses it."})
@@ -107,7 +108,7 @@ def api_token_create(*, user: Any, name: str, ip_address: str | None = None) -> 
 
 
 @transaction.atomic
-def api_token_revoke(*, token: ApiToken, actor: Any, ip_address: str | None = None) -> ApiToken:
+def api_token_revoke(*, token: ApiToken, actor: User, ip_address: str | None = None) -> ApiToken:
     if token.user_id != actor.pk:
         raise PermissionDenied("You can only revoke your own tokens.")
     if token.revoked_at is None:
@@ -179,7 +180,7 @@ def submission_upload(
     category: str,
     archive: IO[bytes] | StoredUpload,
     original_name: str,
-    actor: Any,
+    actor: User | None,  # None: seeding, with enforce_rules=False
     source: str,
     ip_address: str | None = None,
     now: dt.datetime | None = None,
@@ -213,11 +214,11 @@ def submission_upload(
 
 
 def _upload_check(
-    round: Round, organisation: Organisation, division: str, category: str, name: str, actor: Any,
+    round: Round, organisation: Organisation, division: str, category: str, name: str, actor: User | None,
     now: dt.datetime, enforce_rules: bool, *, locked: bool, submission: Submission | None = None,
 ) -> None:  # fmt: skip
     if enforce_rules:
-        refusal = upload_refusal(actor, round, organisation)
+        refusal = upload_refusal(actor or AnonymousUser(), round, organisation)
         if refusal:
             raise PermissionDenied(refusal)
     errors: dict[str, str] = {}
@@ -253,7 +254,7 @@ def _upload_check(
 @transaction.atomic
 def _version_record(
     *, round: Round, organisation: Organisation, division: str, category: str, name: str, upload: StoredUpload,
-    actor: Any, source: str, ip_address: str | None, now: dt.datetime, enforce_rules: bool,
+    actor: User | None, source: str, ip_address: str | None, now: dt.datetime, enforce_rules: bool,
 ) -> SubmissionVersion:  # fmt: skip
     submission = (
         Submission.objects.select_for_update()
@@ -296,7 +297,7 @@ def _version_record(
 
 @transaction.atomic
 def fix_window_open(
-    *, submission: Submission, actor: Any, closes_at: dt.datetime, reason: str, ip_address: str | None = None
+    *, submission: Submission, actor: User, closes_at: dt.datetime, reason: str, ip_address: str | None = None
 ) -> FixWindow:
     if not can_open_fix_window(actor, submission):
         raise PermissionDenied("Only chairs of the round's working group and staff open fix windows.")
@@ -526,8 +527,10 @@ def _count(value: Any, maximum: int = 2**31 - 1) -> int | None:
     return number if 0 <= number <= maximum else None
 
 
-def _limit(model: type, field: str) -> int:
-    return model._meta.get_field(field).max_length
+def _limit(model: type[models.Model], field: str) -> int:
+    found = model._meta.get_field(field)
+    assert isinstance(found, models.CharField) and found.max_length is not None  # asked of CharFields only
+    return found.max_length
 
 
 def finding_clean(raw: Any) -> dict[str, Any]:
@@ -644,7 +647,7 @@ def run_requeue_transient(*, run_id: int, attempt: int, error: str) -> bool:
 
 
 @transaction.atomic
-def run_cancel(*, run: CheckRun, actor: Any, ip_address: str | None = None) -> CheckRun:
+def run_cancel(*, run: CheckRun, actor: User, ip_address: str | None = None) -> CheckRun:
     if not can_cancel_checks(actor, run.version.submission):
         raise PermissionDenied("You may not cancel this check.")
     now = timezone.now()
@@ -661,7 +664,7 @@ def run_cancel(*, run: CheckRun, actor: Any, ip_address: str | None = None) -> C
     return run
 
 
-def _retry(run: CheckRun, *, requested_by: Any | None, message: str, from_state: str | None = None) -> bool:
+def _retry(run: CheckRun, *, requested_by: User | None, message: str, from_state: str | None = None) -> bool:
     """Next attempt of a run: history (attempts and their findings) is kept."""
     current = CheckRun.objects.filter(pk=run.pk, attempt=run.attempt)
     if from_state is not None:
@@ -679,7 +682,7 @@ def _retry(run: CheckRun, *, requested_by: Any | None, message: str, from_state:
 
 
 @transaction.atomic
-def run_rerun(*, run: CheckRun, actor: Any, ip_address: str | None = None) -> CheckRun:
+def run_rerun(*, run: CheckRun, actor: User, ip_address: str | None = None) -> CheckRun:
     submission = run.version.submission
     if not can_rerun_checks(actor, submission):
         raise PermissionDenied("Only chairs of the round's working group and staff re-run checks.")
@@ -770,9 +773,14 @@ def _messages_waiting(queue: str) -> set[tuple[int, int]] | None:
                 # live worker claims it at once) or its countdown (a retry's ETA) has not long passed;
                 # an old one belongs to a worker that died with it.
                 now = time.time()
-                delivered = dict(client.zrange(Channel.unacked_index_key, 0, -1, withscores=True))
-                items = client.hmget(Channel.unacked_key, list(delivered)) if delivered else []
+                scored = client.zrange(Channel.unacked_index_key, 0, -1, withscores=True)
+                delivered = dict(cast("list[tuple[bytes, float]]", scored))  # withscores: (tag, score) pairs
+                items = (
+                    cast("list[bytes | None]", client.hmget(Channel.unacked_key, list(delivered))) if delivered else []
+                )
                 for tag, item in zip(delivered, items, strict=True):
+                    if item is None:  # acknowledged between the two reads
+                        continue
                     with contextlib.suppress(ValueError, TypeError, IndexError, AttributeError):
                         message = json.loads(item)[0]
                         eta = message.get("headers", {}).get("eta")
@@ -1008,7 +1016,8 @@ def version_engine_report(
         with contextlib.suppress(FileNotFoundError, ValueError, KeyError):
             kept = json.loads(path.read_text(encoding="utf-8"))
             if kept["stamp"] == stamp:
-                return kept["report"]
+                kept_report: dict[str, Any] = kept["report"]
+                return kept_report
     report = checks.engine_report(root, usage, ruleset, progress)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
@@ -1096,7 +1105,8 @@ def _settle(version: SubmissionVersion, runs: dict[str, CheckRun], ruleset: str 
         verdict = V.ERRORED if states.get(CheckKind.UNPACK) in (State.ERRORED, State.CANCELLED) else V.FAILED
     elif official is not None:
         # The official verifier's verdict is binding; when it could not run, the version could not be checked.
-        verdict = {State.PASSED: V.PASSED, State.FAILED: V.FAILED}.get(official.state, V.ERRORED)
+        binding: dict[str, SubmissionVersion.Verdict] = {State.PASSED: V.PASSED, State.FAILED: V.FAILED}
+        verdict = binding.get(official.state, V.ERRORED)
     elif any(s in (State.ERRORED, State.CANCELLED) for s in states.values()):
         verdict = V.ERRORED
     else:

@@ -9,8 +9,8 @@ from django.utils.translation import ngettext
 
 from consortium.licensing import selectors as licensing
 from consortium.members import selectors as members
-from consortium.members.models import Membership
-from consortium.members.permissions import Viewer, person_of
+from consortium.members.models import Membership, User
+from consortium.members.permissions import person_of
 from consortium.portal.middleware import staff_must_enrol_mfa, user_has_mfa
 from submissions import selectors as submissions
 from submissions.review import selectors as review
@@ -25,7 +25,7 @@ class AttentionItem:
     level: str = "info"  # info | warning
 
 
-def attention_items(user: Viewer) -> list[AttentionItem]:
+def attention_items(user: User) -> list[AttentionItem]:
     items: list[AttentionItem] = []
     person = person_of(user)
     if person is None or not person.full_name:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from typing import Any
 
 from django.db.models import Count, Prefetch, QuerySet
@@ -18,6 +17,7 @@ from submissions.review import permissions
 from submissions.review.models import (
     Ballot,
     Objection,
+    ObjectionResponse,
     Publication,
     PublishedResult,
     PublishedScore,
@@ -74,7 +74,7 @@ def objections_filed_by(user: Viewer) -> QuerySet[Objection]:
     return _objections().filter(filed_by_organisation=organisation).order_by("-filed_at")
 
 
-def objection_responses(objection: Objection):
+def objection_responses(objection: Objection) -> QuerySet[ObjectionResponse]:
     return objection.responses.select_related("organisation", "author")
 
 
@@ -85,7 +85,7 @@ def evidence_context(objection: Objection) -> list[dict]:
     for item in objection.evidence.all():
         lines: list[tuple[int, str]] = []
         path = (root / item.path) if root else None
-        if path is not None and path.resolve().is_relative_to(root.resolve()) and Path(path).is_file():
+        if root is not None and path is not None and path.resolve().is_relative_to(root.resolve()) and path.is_file():
             text = path.read_bytes().decode("utf-8", errors="replace").splitlines()
             first = max(1, item.line - CONTEXT_LINES)
             lines = [(n, text[n - 1][:400]) for n in range(first, min(len(text), item.line + CONTEXT_LINES) + 1)]
@@ -224,12 +224,10 @@ def attention_items(user: Viewer) -> list:
     items = []
     now = timezone.now()
     person = person_of(user)
-    acting = (
-        person is not None
-        and person.is_approved_member
-        and person.roles.filter(organisation_id=person.organisation_id, role__in=permissions.ACTING_ROLES).exists()
-    )
-    organisation = person.organisation if acting else None
+    acting = False
+    if person is not None and person.is_approved_member and person.organisation_id is not None:
+        acting = person.roles.filter(organisation_id=person.organisation_id, role__in=permissions.ACTING_ROLES).exists()
+    organisation = person.organisation if person is not None and acting else None
     if organisation is not None:
         for objection in objections_against(user).filter(state=Objection.State.FILED):
             if permissions.can_view_review(user, objection.round, now):
