@@ -2,7 +2,6 @@
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.urls import reverse
@@ -12,16 +11,17 @@ from consortium.licensing import permissions
 from consortium.licensing.models import (
     Acceptance,
     AccessRequest,
+    Agreement,
     AgreementVersion,
     Dataset,
     DatasetSubset,
     Grant,
 )
 from consortium.members.models import Person
-from consortium.members.permissions import person_of
+from consortium.members.permissions import Viewer, person_of
 
 
-def datasets_visible_to(user: Any) -> QuerySet[Dataset]:
+def datasets_visible_to(user: Viewer) -> QuerySet[Dataset]:
     qs = Dataset.objects.select_related("licence", "agreement").prefetch_related(
         Prefetch("subsets", queryset=DatasetSubset.objects.select_related("licence").order_by("name"))
     )
@@ -30,7 +30,7 @@ def datasets_visible_to(user: Any) -> QuerySet[Dataset]:
     return qs.order_by("name")
 
 
-def catalogue(user: Any, *, q: str = "", policy: str = "") -> QuerySet[Dataset]:
+def catalogue(user: Viewer, *, q: str = "", policy: str = "") -> QuerySet[Dataset]:
     qs = datasets_visible_to(user)
     if q:
         qs = qs.filter(
@@ -51,7 +51,7 @@ def catalogue(user: Any, *, q: str = "", policy: str = "") -> QuerySet[Dataset]:
     return qs
 
 
-def dataset_for(user: Any, slug: str) -> Dataset:
+def dataset_for(user: Viewer, slug: str) -> Dataset:
     """Raises Dataset.DoesNotExist for unknown or hidden datasets."""
     return datasets_visible_to(user).get(slug=slug)
 
@@ -105,7 +105,7 @@ def open_request_for(person: Person | None, dataset: Dataset) -> AccessRequest |
     return AccessRequest.objects.filter(person=person, dataset=dataset, state__in=AccessRequest.OPEN_STATES).first()
 
 
-def version_history(agreement) -> QuerySet[AgreementVersion]:
+def version_history(agreement: Agreement) -> QuerySet[AgreementVersion]:
     return AgreementVersion.objects.filter(agreement=agreement, published_at__isnull=False).order_by("-number")
 
 
@@ -128,7 +128,7 @@ class PendingWork:
     in_grace: list[AgreementVersion]
 
 
-def pending_work(user: Any, *, now: dt.datetime | None = None) -> PendingWork | None:
+def pending_work(user: Viewer, *, now: dt.datetime | None = None) -> PendingWork | None:
     if not permissions.can_administer_licensing(user):
         return None
     now = now or timezone.now()
@@ -158,7 +158,7 @@ def expiring_grants(*, now: dt.datetime | None = None, days: int = 30) -> QueryS
     )
 
 
-def attention_items(user: Any) -> list:
+def attention_items(user: Viewer) -> list:
     """Dashboard items: requests to decide (admins), requests returned, agreements to (re-)accept,
     grants ending soon, signatures an organisation waits for."""
     from consortium.portal.selectors import AttentionItem
@@ -191,7 +191,7 @@ def attention_items(user: Any) -> list:
     from consortium.licensing.access import Missing, access_decisions
 
     soon = timezone.now() + dt.timedelta(days=30)
-    first_grants = {}
+    first_grants: dict[int, Grant] = {}
     for grant in grants_of(person).filter(state__in=Grant.LIVE_STATES):
         first_grants.setdefault(grant.dataset_id, grant)
     grants = list(first_grants.values())
