@@ -6,12 +6,12 @@ on it for what the review adds."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from django.utils import timezone
 
 from consortium.members.models import Organisation, OrganisationRole
 from consortium.members.permissions import Viewer, is_staff_admin, person_of
+from submissions.models import Submission
 from submissions.permissions import _after_deadline, can_view_submission, organisation_submitted_to
 from submissions.review.models import Objection, Vote
 from workinggroups.models import Round
@@ -68,5 +68,5 @@ def can_vote(user: Viewer, vote: Vote) -> bool:
     return submitting_organisation_of(user, vote.round) is not None
 
 
-def can_withdraw(user: Viewer, submission: Any) -> bool:
+def can_withdraw(user: Viewer, submission: Submission) -> bool:
     return acts_for(user, submission.organisation) or is_review_chair(user, submission.round)
