@@ -118,7 +118,7 @@ def api_token_revoke(*, token: ApiToken, actor: User, ip_address: str | None = N
     return token
 
 
-def api_token_authenticate(raw: str) -> Any | None:
+def api_token_authenticate(raw: str) -> User | None:
     token = ApiToken.objects.select_related("user").filter(token_hash=_token_hash(raw), revoked_at=None).first()
     if token is None or not token.user.is_active:
         return None
