@@ -2,6 +2,7 @@
 
 import datetime as dt
 from collections import Counter
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Count, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
@@ -104,7 +105,7 @@ def disagreements() -> QuerySet[SubmissionVersion]:
     )
 
 
-def worker_overview(now: dt.datetime | None = None) -> dict:
+def worker_overview(now: dt.datetime | None = None) -> dict[str, Any]:
     now = now or timezone.now()
     cutoff = now - dt.timedelta(seconds=settings.WORKER_STALE_AFTER)
     pools = list(WorkerPool.objects.all())
@@ -192,7 +193,7 @@ def results_published(round: Round, at: dt.datetime | None = None) -> bool:
     return bool(round.published and phase is not None and at >= phase.starts_at)
 
 
-def published_results(round: Round) -> list[dict]:
+def published_results(round: Round) -> list[dict[str, Any]]:
     """The scores of every submission's counting version that passed, by benchmark, fastest first.
     Empty while the results are under embargo."""
     from submissions.models import Score

@@ -554,7 +554,7 @@ def finding_clean(raw: Any) -> dict[str, Any]:
 def scores_clean(raw: Any) -> list[dict[str, Any]]:
     """The engine's scores, fitted to the Score table: names shortened to the column, numbers checked,
     one score per (system, benchmark, scaling) (a second one after shortening is dropped)."""
-    out: dict[tuple, dict[str, Any]] = {}
+    out: dict[tuple[Any, ...], dict[str, Any]] = {}  # by (system, benchmark, scaling)
     for s in raw if isinstance(raw, list) else []:
         if not isinstance(s, dict):
             continue
@@ -582,8 +582,9 @@ def _portal_finding(check: str, message: str) -> dict[str, Any]:
 
 
 def run_finish(
-    *, run_id: int, attempt: int, state: str, message: str = "", findings: list[dict] | None = None,
-    scores: list[dict] | None = None, excerpt_root: Path | None = None, verdicts: dict[str, str] | None = None,
+    *, run_id: int, attempt: int, state: str, message: str = "", findings: list[dict[str, Any]] | None = None,
+    scores: list[dict[str, Any]] | None = None, excerpt_root: Path | None = None,
+    verdicts: dict[str, str] | None = None,
 ) -> bool:  # fmt: skip
     """running → passed | failed | errored | cancelled, with its findings, in one transaction.
     Everything the check returned is fitted to the tables first, so no input raises a database error."""
@@ -981,7 +982,7 @@ def _execute_unpack(version: SubmissionVersion) -> tuple[checks.CheckOutcome, Pa
     return checks.CheckOutcome("passed", _folder_warnings(version, root, target), message=message), root
 
 
-def _folder_warnings(version: SubmissionVersion, root: Path, target: Path) -> list[dict]:
+def _folder_warnings(version: SubmissionVersion, root: Path, target: Path) -> list[dict[str, Any]]:
     """A warning when the package's top folder is another organisation's results folder (a package of
     Krai uploaded by NVIDIA): probably the wrong file."""
     if root == target:  # systems/ and results/ at the top: no folder name to compare
@@ -1004,7 +1005,7 @@ def _engine_report_path(version: SubmissionVersion) -> Path:
 def version_engine_report(
     version: SubmissionVersion, root: Path, usage: str, ruleset: str,
     progress: Callable[[int, int], None] | None = None, *, fresh: bool = False,
-) -> dict:  # fmt: skip
+) -> dict[str, Any]:  # fmt: skip
     """The compliance engine's report on the version, computed once (by the result files check, with
     progress) and kept beside the unpacked package; the other engine checks slice it. A report of
     another engine or rules version, or none (another machine, a re-run), is computed again."""
@@ -1090,7 +1091,7 @@ def version_advance(*, version: SubmissionVersion) -> None:
         _settle(version, runs, ruleset)
 
 
-def _more_to_come(runs: dict, unpack: CheckRun | None, ruleset: str | None) -> bool:
+def _more_to_come(runs: dict[str, CheckRun], unpack: CheckRun | None, ruleset: str | None) -> bool:
     if unpack is None or unpack.state != State.PASSED:
         return False
     expected = {CheckKind.UNPACK, *([CheckKind.RESULTS, *AFTER_ENGINE_REPORT] if ruleset else [CheckKind.SYSTEMS])}
@@ -1155,7 +1156,7 @@ def _package_version(name: str) -> str | None:
         return None
 
 
-def worker_hardware_facts() -> dict:
+def worker_hardware_facts() -> dict[str, Any]:
     """What this machine is, as reported by a worker at start-up."""
     from submissions.gpus import detect_gpus
 

@@ -39,7 +39,7 @@ from workinggroups.models import (
 # Groups
 
 
-def _chairs_prefetch() -> Prefetch:
+def _chairs_prefetch() -> Prefetch[str, QuerySet[GroupMembership], str]:
     return Prefetch(
         "memberships",
         queryset=GroupMembership.objects.filter(role__in=permissions.CHAIR_ROLES)

@@ -762,7 +762,7 @@ def reminder_send(
     recipient: str,
     subject: str,
     template: str,
-    context: dict,
+    context: dict[str, Any],
 ) -> bool:
     """Queues one reminder; False (and nothing queued) when it was already queued. The outbox's
     unique idempotency key makes a second, even concurrent, beat run send nothing."""

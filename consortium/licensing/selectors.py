@@ -16,6 +16,7 @@ from consortium.licensing.models import (
     Dataset,
     DatasetSubset,
     Grant,
+    Licence,
 )
 from consortium.members.models import Person
 from consortium.members.permissions import Viewer, person_of
@@ -56,9 +57,10 @@ def dataset_for(user: Viewer, slug: str) -> Dataset:
     return datasets_visible_to(user).get(slug=slug)
 
 
-def licences_of(dataset: Dataset) -> list:
+def licences_of(dataset: Dataset) -> list[Licence]:
     """The dataset's licences, whole dataset first, then each subset's, without repeats."""
-    seen, result = set(), []
+    seen: set[int] = set()
+    result: list[Licence] = []
     for licence in [dataset.licence, *[s.licence for s in dataset.subsets.all()]]:
         if licence is not None and licence.pk not in seen:
             seen.add(licence.pk)

@@ -78,7 +78,7 @@ def objection_responses(objection: Objection) -> QuerySet[ObjectionResponse]:
     return objection.responses.select_related("organisation", "author")
 
 
-def evidence_context(objection: Objection) -> list[dict]:
+def evidence_context(objection: Objection) -> list[dict[str, Any]]:
     """Each piece of evidence with the lines around it, read from the frozen version's files."""
     root = submission_services.version_package_root(objection.version)
     out = []

@@ -705,7 +705,7 @@ def record_version(round: Round) -> str:
     return prefix
 
 
-def _system_descriptions(version: SubmissionVersion) -> tuple[str, dict[str, dict]]:
+def _system_descriptions(version: SubmissionVersion) -> tuple[str, dict[str, dict[str, Any]]]:
     root = submission_services.version_package_root(version)
     if root is None:
         return "", {}
