@@ -20,6 +20,7 @@ from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
 
+from consortium.common.attention import AttentionItem
 from consortium.members.models import Organisation, OrganisationRole, Person
 from consortium.members.permissions import Viewer, is_staff_admin, person_of
 from consortium.members.selectors import current_membership
@@ -404,9 +405,8 @@ def person_groups(person: Person) -> QuerySet[WorkingGroup]:
 # Dashboard
 
 
-def attention_items(user: Viewer) -> list:
+def attention_items(user: Viewer) -> list[AttentionItem]:
     """Dashboard items for this person (join requests to decide, phases starting…)."""
-    from consortium.portal.selectors import AttentionItem
 
     items: list[AttentionItem] = []
     person = person_of(user)
