@@ -126,9 +126,11 @@ def organisations_managed_by(user: Viewer) -> QuerySet[Organisation]:
     ).distinct()
 
 
-def attention_items(user: User) -> list[AttentionItem]:
+def attention_items(user: Viewer) -> list[AttentionItem]:
     """Dashboard items: invitations, an affiliation waiting for approval, and for primary contacts the
     people asking to join and memberships that end or need renewal."""
+    if not signed_in(user):
+        return []
     items: list[AttentionItem] = []
     person = person_of(user)
     for invitation in pending_invitations_for(user):
