@@ -145,7 +145,7 @@ def worker_overview(now: dt.datetime | None = None) -> dict[str, Any]:
     }
 
 
-def attention_items(user: Viewer) -> list:
+def attention_items(user: Viewer) -> list[AttentionItem]:
     """Dashboard items: rounds the person's organisation can still upload to, and its failing versions."""
     person = person_of(user)
     if person is None or person.organisation is None or not person.is_approved_member:

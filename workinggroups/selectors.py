@@ -405,7 +405,7 @@ def person_groups(person: Person) -> QuerySet[WorkingGroup]:
 # Dashboard
 
 
-def attention_items(user: Viewer) -> list:
+def attention_items(user: Viewer) -> list[AttentionItem]:
     """Dashboard items for this person (join requests to decide, phases starting…)."""
 
     items: list[AttentionItem] = []

@@ -6,7 +6,11 @@ and the shell keeps no list of apps. Imports no app."""
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    # The bottom floor imports no app: django-stubs' placeholder is the user model (AUTH_USER_MODEL).
+    from django.contrib.auth.models import _User
 
 
 @dataclass(frozen=True)
@@ -17,7 +21,8 @@ class AttentionItem:
     level: str = "info"  # info | warning
 
 
-AttentionProvider = Callable[[Any], Iterable[AttentionItem]]
+# The dashboard asks for a signed-in account; a provider may take any Viewer.
+AttentionProvider = Callable[["_User"], Iterable[AttentionItem]]
 
 # (order, provider): the dashboard lists the items of lower orders first.
 _PROVIDERS: list[tuple[int, AttentionProvider]] = []
@@ -30,7 +35,7 @@ def register_attention_provider(provider: AttentionProvider, *, order: int) -> N
         _PROVIDERS.sort(key=lambda entry: entry[0])
 
 
-def registered_attention_items(user: Any) -> list[AttentionItem]:
+def registered_attention_items(user: "_User") -> list[AttentionItem]:
     """Every registered provider's items for `user`, in the providers' order."""
     items: list[AttentionItem] = []
     for _, provider in _PROVIDERS:

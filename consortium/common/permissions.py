@@ -1,13 +1,17 @@
 """Permission helpers every app may use: the staff groups the portal knows by name. Imports no app."""
 
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    # The bottom floor imports no app: django-stubs' placeholder is the user model (AUTH_USER_MODEL).
+    from django.contrib.auth.models import _AnyUser
 
 # Staff accounts in this group run dataset licensing (consortium/licensing/permissions.py); the
 # licensing app grants the group its model permissions after migrate, the demo seeds one member.
 DATASET_ADMINS_GROUP = "Dataset admins"
 
 
-def is_active_staff_in_group(user: Any, group_name: str) -> bool:
+def is_active_staff_in_group(user: "_AnyUser", group_name: str) -> bool:
     """Whether `user` is an active staff account in the Django group `group_name`."""
     if not (getattr(user, "is_authenticated", False) and user.is_active and user.is_staff):
         return False

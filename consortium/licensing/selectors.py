@@ -162,11 +162,10 @@ def expiring_grants(*, now: dt.datetime | None = None, days: int = 30) -> QueryS
     )
 
 
-def attention_items(user: Viewer) -> list:
+def attention_items(user: Viewer) -> list[AttentionItem]:
     """Dashboard items: requests to decide (admins), requests returned, agreements to (re-)accept,
     grants ending soon, signatures an organisation waits for."""
-
-    items: list = []
+    items: list[AttentionItem] = []
     work = pending_work(user)
     if work is not None:
         count = work.requests.count()

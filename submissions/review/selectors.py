@@ -217,7 +217,7 @@ def withdrawn_submission_ids(round: Round) -> set[int]:
     return set(Withdrawal.objects.filter(submission__round=round).values_list("submission_id", flat=True))
 
 
-def attention_items(user: Viewer) -> list:
+def attention_items(user: Viewer) -> list[AttentionItem]:
     """Dashboard items: objections waiting for the organisation's answer, open votes it has not
     voted in, and the review of the rounds a chair runs."""
 
