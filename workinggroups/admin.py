@@ -78,6 +78,7 @@ class WorkingGroupAdmin(ServiceWritesAdminMixin, AuditedAdminMixin, admin.ModelA
 class GroupMembershipAdmin(ServiceWritesAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
     audit_area = "workinggroups"
     list_display = ("person", "group", "role", "since", "added_by")
+    ordering = ("-pk",)  # newest first by key: a page of a long list costs what a short one does
     list_filter = ("role", "group")
     search_fields = ("person__full_name", "person__user__email", "group__name")
     list_select_related = ("person", "group", "added_by")
@@ -192,6 +193,7 @@ class RoundPhaseAdmin(AuditedAdminMixin, admin.ModelAdmin):
 class RoundRegistrationAdmin(AuditedAdminMixin, admin.ModelAdmin):
     audit_area = "workinggroups"
     list_display = ("organisation", "round", "registered_by", "registered_at")
+    ordering = ("-pk",)  # newest first by key: a page of a long list costs what a short one does
     list_filter = ("round",)
     search_fields = ("organisation__name", "round__name")
     list_select_related = ("organisation", "round", "registered_by")

@@ -11,6 +11,7 @@ from django.http import HttpResponseRedirect
 
 from consortium.audit.client import client_address
 from consortium.audit.services import audit_record
+from consortium.common.admin_lists import ListAtScaleMixin
 
 
 class ServiceRefused(Exception):
@@ -60,7 +61,7 @@ class ServiceWritesAdminMixin:
                 self.message_user(request, f"{obj}: {exc}", messages.ERROR)  # type: ignore[attr-defined]
 
 
-class AuditedAdminMixin:
+class AuditedAdminMixin(ListAtScaleMixin):
     audit_area = "admin"
 
     def _organisation_of(self, obj):

@@ -184,6 +184,7 @@ class PersonAdmin(ServiceWritesAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
     search_fields = ("full_name", "user__email", "organisation__name", "github_handle")
     list_select_related = ("user", "organisation")
     autocomplete_fields = ("organisation", "user")
+    ordering = ("full_name", "id")  # one table's index (the model's ordering sorts through users)
     # Set by the roster services when the organisation changes (or on approval), never by hand.
     readonly_fields = ("affiliation", "affiliated_since")
     inlines = [RoleInline]
@@ -266,6 +267,7 @@ class OrganisationRoleAdmin(ServiceWritesAdminMixin, AuditedAdminMixin, admin.Mo
 
     audit_area = "roster"
     list_display = ("person", "organisation", "role", "granted_by", "granted_at")
+    ordering = ("-pk",)  # newest first by key: a page of a long list costs what a short one does
     list_filter = ("role",)
     search_fields = ("person__full_name", "person__user__email", "organisation__name")
     list_select_related = ("person__user", "organisation", "granted_by")
