@@ -11,7 +11,7 @@ from consortium.audit.models import AuditEvent
 from consortium.licensing.models import Grant
 from consortium.members.models import Membership, MembershipTier, OrganisationRole, Person
 from tests.adminforms import add_inline_row, change_form_data
-from tests.factories import MembershipFactory, OrganisationFactory, member_of
+from tests.factories import MembershipFactory, OrganisationFactory, UserFactory, member_of
 from tests.licensing.factories import DatasetFactory, grant
 
 Role = OrganisationRole.Role
@@ -175,3 +175,23 @@ def test_email_domain_inline_rows_are_audited(roles):
     assert staff.post(url, data).status_code == 302
     event = AuditEvent.objects.get(action="members.emaildomain_created")
     assert event.organisation == org and event.data["fields"]["domain"] == "acme-labs.test"
+
+
+def test_person_added_in_admin_with_an_organisation_is_affiliated_through_the_service(roles):
+    user = UserFactory(email="new@acme.test")
+    staff = roles.client("staff")
+    response = staff.post(
+        reverse("admin:members_person_add"),
+        {
+            "user": user.pk,
+            "full_name": "New Person",
+            "github_handle": "",
+            "organisation": roles.org.pk,
+            "roles-TOTAL_FORMS": 0,
+            "roles-INITIAL_FORMS": 0,
+        },
+    )
+    assert response.status_code == 302
+    person = Person.objects.get(user=user)
+    assert person.organisation == roles.org and person.affiliation == Person.Affiliation.APPROVED
+    assert AuditEvent.objects.filter(action="roster.person_affiliated", target_id=str(person.pk)).exists()
