@@ -106,7 +106,7 @@ def year_filter(field: str, title: str = "year") -> type[admin.SimpleListFilter]
 
 
 class ListAtScaleMixin:
-    # Pages of 25 as on the portal's own pages (consortium/portal/pagination.py): rendering a row
+    # Pages of 25 as on the portal's own pages (consortium/common/pagination.py): rendering a row
     # costs about what the rest of the page does for five, so a full page stays within twice a
     # nearly empty one.
     list_per_page = 25
