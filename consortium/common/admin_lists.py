@@ -5,9 +5,11 @@ short pages; no second COUNT(*) for "N total" beside the filtered count; a pagin
 PostgreSQL, takes the planner's row estimate instead of counting a large table that the list does
 not filter (an exact COUNT(*) reads the whole table), in the one query the count costs anyway; and
 the row checkbox written directly instead of rendering a form widget per row (profiled: more than
-half the time of a row). Filtered lists and small tables are counted exactly. What remains for each
-admin: `list_select_related` for the columns it shows, no per-row queries, and an index for its
-default ordering.
+half the time of a row). Filtered lists and small tables are counted exactly. For list filters over
+large tables: `IndexedValuesListFilter` (an indexed column's values by loose index scan) and
+`year_filter` (years from the first and last value), where Django's read every row. What remains
+for each admin: `list_select_related` for the columns it shows, no per-row queries, and an index for
+its default ordering.
 """
 
 from django.contrib import admin
