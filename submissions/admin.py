@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import admin
 
 from consortium.audit.admin_mixins import AuditedAdminMixin
+from consortium.common.admin_lists import ListAtScaleMixin
 from submissions.models import (
     ApiToken,
     CheckAttempt,
@@ -43,7 +44,7 @@ class WorkerPoolAdmin(AuditedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Worker)
-class WorkerAdmin(admin.ModelAdmin):
+class WorkerAdmin(ListAtScaleMixin, admin.ModelAdmin):
     list_display = ("hostname", "pool", "last_heartbeat", "stopped_at", "started_at")
     list_filter = ("pool",)
     search_fields = ("hostname",)
@@ -51,7 +52,7 @@ class WorkerAdmin(admin.ModelAdmin):
 
 
 @admin.register(WorkerPing)
-class WorkerPingAdmin(admin.ModelAdmin):
+class WorkerPingAdmin(ListAtScaleMixin, admin.ModelAdmin):
     """Liveness probes that workers answered (healthz tests, diagnostics)."""
 
     list_display = ("marker", "hostname", "at")
@@ -71,8 +72,9 @@ class VersionInline(admin.TabularInline):
 
 
 @admin.register(Submission)
-class SubmissionAdmin(admin.ModelAdmin):
+class SubmissionAdmin(ListAtScaleMixin, admin.ModelAdmin):
     list_display = ("organisation", "round", "division", "category", "created_at")
+    ordering = ("-pk",)  # newest first by key: a page of a long list costs what a short one does
     list_filter = ("round", "division", "category")
     search_fields = ("organisation__name", "round__name")
     list_select_related = ("organisation", "round")
@@ -93,10 +95,9 @@ class RunInline(admin.TabularInline):
 
 
 @admin.register(SubmissionVersion)
-class SubmissionVersionAdmin(admin.ModelAdmin):
+class SubmissionVersionAdmin(ListAtScaleMixin, admin.ModelAdmin):
     # Newest first by key, and one COUNT: a page of a long history costs what a short one does.
     ordering = ("-pk",)
-    show_full_result_count = False
     """Versions are immutable records: read-only here; re-runs go through the submission page."""
 
     list_display = ("submission", "number", "uploaded_at", "source", "state", "verdict", "engine_verdict",
@@ -117,10 +118,9 @@ class SubmissionVersionAdmin(admin.ModelAdmin):
 
 
 @admin.register(CheckRun)
-class CheckRunAdmin(admin.ModelAdmin):
+class CheckRunAdmin(ListAtScaleMixin, admin.ModelAdmin):
     # Newest first by key, and one COUNT: a page of a long history costs what a short one does.
     ordering = ("-pk",)
-    show_full_result_count = False
     list_display = ("version", "kind", "state", "attempt", "pool", "worker", "queued_at", "finished_at")
     list_filter = ("state", "kind", "pool")
     search_fields = ("version__submission__organisation__name", "worker")
@@ -133,24 +133,36 @@ class CheckRunAdmin(admin.ModelAdmin):
         return False
 
 
+class AttemptOutcomeFilter(admin.SimpleListFilter):
+    """The outcomes an attempt can have (a final run state, or lost), without reading every attempt
+    for its distinct outcomes."""
+
+    title = "outcome"
+    parameter_name = "outcome"
+
+    def lookups(self, request, model_admin):
+        return [(state.value, state.label) for state in CheckRun.FINAL_STATES] + [("lost", "Lost"), ("", "None yet")]
+
+    def queryset(self, request, queryset):
+        return queryset if self.value() is None else queryset.filter(outcome=self.value())
+
+
 @admin.register(CheckAttempt)
-class CheckAttemptAdmin(admin.ModelAdmin):
+class CheckAttemptAdmin(ListAtScaleMixin, admin.ModelAdmin):
     # Newest first by key, and one COUNT: a page of a long history costs what a short one does.
     ordering = ("-pk",)
-    show_full_result_count = False
     list_display = ("run", "number", "worker", "started_at", "finished_at", "outcome")
-    list_filter = ("outcome",)
+    list_filter = (AttemptOutcomeFilter,)
 
     def has_change_permission(self, request, obj=None):
         return False
 
 
 @admin.register(Finding)
-class FindingAdmin(admin.ModelAdmin):
+class FindingAdmin(ListAtScaleMixin, admin.ModelAdmin):
     list_display = ("run", "severity", "check_id", "path", "line")
     # Newest first by key, and one COUNT: a page of a long history costs what a short one does.
     ordering = ("-pk",)
-    show_full_result_count = False
     list_filter = ("severity", "run__kind")
     search_fields = ("check_id", "message", "path")
     list_select_related = ("run__version__submission__organisation", "run__version__submission__round")
@@ -160,10 +172,9 @@ class FindingAdmin(admin.ModelAdmin):
 
 
 @admin.register(Score)
-class ScoreAdmin(admin.ModelAdmin):
+class ScoreAdmin(ListAtScaleMixin, admin.ModelAdmin):
     # Newest first by key, and one COUNT: a page of a long history costs what a short one does.
     ordering = ("-pk",)
-    show_full_result_count = False
     list_display = ("version", "system", "benchmark", "minutes")
     search_fields = ("system", "benchmark")
 
@@ -182,7 +193,7 @@ class UploadLimitAdmin(AuditedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(ListAtScaleMixin, admin.ModelAdmin):
     list_display = ("user", "name", "prefix", "created_at", "last_used_at", "revoked_at")
     search_fields = ("user__email", "name", "prefix")
     readonly_fields = ("user", "name", "prefix", "token_hash", "created_at", "last_used_at")

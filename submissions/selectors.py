@@ -27,8 +27,10 @@ def submissions_visible_to(user: Viewer, at: dt.datetime | None = None) -> Query
     qs = Submission.objects.select_related("round__group", "organisation")
     if is_staff_admin(user):
         return qs
-    # permissions.results_published, as a query.
-    allowed = Q(round__published=True, round__phases__kind="publication", round__phases__starts_at__lte=at)
+    # permissions.results_published, as a query. A subquery, not a join through the phases: a join
+    # gives each submission once per phase and needs a DISTINCT over the whole list (issue 15).
+    published = Round.objects.filter(published=True, phases__kind="publication", phases__starts_at__lte=at)
+    allowed = Q(round__in=published.values("pk"))
     person = person_of(user)
     peer_rounds = Q(pk__in=[])
     if person is not None and person.is_approved_member and person.organisation_id:
@@ -43,7 +45,7 @@ def submissions_visible_to(user: Viewer, at: dt.datetime | None = None) -> Query
     ]
     if past_deadline:
         allowed |= Q(round_id__in=past_deadline)
-    return qs.filter(allowed).distinct()
+    return qs.filter(allowed)  # no join in `allowed`: each submission once, without DISTINCT
 
 
 def submission_for(user: Viewer, pk: int) -> Submission | None:

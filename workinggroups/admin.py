@@ -1,4 +1,6 @@
-"""Admin for every model of the working groups app. Changes are audited (AuditedAdminMixin).
+"""Admin for every model of the working groups app. Changes are audited (AuditedAdminMixin); group
+memberships change through the working group services, as on the chairs' pages (the last chair
+stays; an open join request is answered by the addition).
 
 Phases are edited inline on their round; the inline formset checks the whole schedule (order,
 overlaps) like the chairs' pages do. Sent reminders are a read-only record.
@@ -8,8 +10,8 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 
-from consortium.audit.admin_mixins import AuditedAdminMixin
-from workinggroups import schedules
+from consortium.audit.admin_mixins import AuditedAdminMixin, ServiceWritesAdminMixin
+from workinggroups import schedules, services
 from workinggroups.models import (
     CalendarFeed,
     GroupMembership,
@@ -27,12 +29,28 @@ class GroupMembershipInline(admin.TabularInline):
     model = GroupMembership
     extra = 0
     fields = ("person", "role", "since", "added_by")
-    readonly_fields = ("added_by",)
+    readonly_fields = ("since", "added_by")
     autocomplete_fields = ("person",)
 
 
+def save_group_membership(modeladmin: ServiceWritesAdminMixin, request, row: GroupMembership, *, new: bool) -> None:
+    """One membership row of a form through the services: added, given another role, or (another
+    person or group) the old one removed and the new one added."""
+    if new:
+        added = modeladmin.call(request, services.group_member_add, group=row.group, person=row.person, role=row.role)
+        row.pk = added.pk
+        return
+    old = GroupMembership.objects.get(pk=row.pk)
+    if (old.group_id, old.person_id) != (row.group_id, row.person_id):
+        added = modeladmin.call(request, services.group_member_add, group=row.group, person=row.person, role=row.role)
+        modeladmin.call(request, services.group_member_remove, membership=old, reason="Changed in the admin")
+        row.pk = added.pk
+    elif old.role != row.role:
+        modeladmin.call(request, services.group_member_set_role, membership=old, role=row.role)
+
+
 @admin.register(WorkingGroup)
-class WorkingGroupAdmin(AuditedAdminMixin, admin.ModelAdmin):
+class WorkingGroupAdmin(ServiceWritesAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
     audit_area = "workinggroups"
     list_display = ("name", "area", "status", "visibility", "mailing_list")
     list_filter = ("area", "status", "visibility")
@@ -40,15 +58,38 @@ class WorkingGroupAdmin(AuditedAdminMixin, admin.ModelAdmin):
     prepopulated_fields = {"slug": ("name",)}
     inlines = [GroupMembershipInline]
 
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not GroupMembership:
+            return super().save_formset(request, form, formset, change)
+        formset.save(commit=False)
+        # New chairs first, removals last: a chair can be handed over in one save.
+        changed = sorted(
+            (row for row, _ in formset.changed_objects), key=lambda r: r.role != GroupMembership.Role.CHAIR
+        )
+        for row in formset.new_objects:
+            save_group_membership(self, request, row, new=True)
+        for row in changed:
+            save_group_membership(self, request, row, new=False)
+        for row in formset.deleted_objects:
+            self.call(request, services.group_member_remove, membership=row, reason="Removed in the admin")
+
 
 @admin.register(GroupMembership)
-class GroupMembershipAdmin(AuditedAdminMixin, admin.ModelAdmin):
+class GroupMembershipAdmin(ServiceWritesAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
     audit_area = "workinggroups"
     list_display = ("person", "group", "role", "since", "added_by")
+    ordering = ("-pk",)  # newest first by key: a page of a long list costs what a short one does
     list_filter = ("role", "group")
     search_fields = ("person__full_name", "person__user__email", "group__name")
     list_select_related = ("person", "group", "added_by")
     autocomplete_fields = ("person", "group")
+    readonly_fields = ("since", "added_by")
+
+    def save_model(self, request, obj, form, change):
+        save_group_membership(self, request, obj, new=not change)
+
+    def delete_model(self, request, obj):
+        self.call(request, services.group_member_remove, membership=obj, reason="Removed in the admin")
 
 
 @admin.register(JoinRequest)
@@ -152,6 +193,7 @@ class RoundPhaseAdmin(AuditedAdminMixin, admin.ModelAdmin):
 class RoundRegistrationAdmin(AuditedAdminMixin, admin.ModelAdmin):
     audit_area = "workinggroups"
     list_display = ("organisation", "round", "registered_by", "registered_at")
+    ordering = ("-pk",)  # newest first by key: a page of a long list costs what a short one does
     list_filter = ("round",)
     search_fields = ("organisation__name", "round__name")
     list_select_related = ("organisation", "round", "registered_by")

@@ -2,12 +2,13 @@
 
 from django.contrib import admin, messages
 
+from consortium.common.admin_lists import ListAtScaleMixin
 from consortium.common.mail import outbox_resend
 from consortium.common.models import OutgoingMail
 
 
 @admin.register(OutgoingMail)
-class OutgoingMailAdmin(admin.ModelAdmin):
+class OutgoingMailAdmin(ListAtScaleMixin, admin.ModelAdmin):
     list_display = ("created_at", "to", "subject", "state", "attempts", "sent_at", "about")
     list_filter = ("state",)
     search_fields = ("to", "subject", "key", "about")

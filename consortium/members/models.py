@@ -212,6 +212,7 @@ class Person(models.Model):
     class Meta:
         ordering = ["full_name", "user__email"]
         verbose_name_plural = "people"
+        indexes = [models.Index(fields=["full_name", "id"], name="person_by_name")]  # the admin's list
         constraints = [
             models.CheckConstraint(
                 condition=Q(affiliation="none", organisation__isnull=True)

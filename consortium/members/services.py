@@ -3,7 +3,7 @@
 import datetime as dt
 import hashlib
 import secrets
-from typing import Protocol
+from typing import Any, Protocol
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -13,7 +13,7 @@ from django.utils import timezone
 from consortium.audit.services import audit_record
 from consortium.common.mail import mail_enqueue, site_link
 from consortium.members import permissions
-from consortium.members.models import EmailDomain, Invitation, Organisation, OrganisationRole, Person, User
+from consortium.members.models import EmailDomain, Invitation, Membership, Organisation, OrganisationRole, Person, User
 
 INVITATION_LIFETIME = dt.timedelta(days=14)
 Role = OrganisationRole.Role
@@ -150,6 +150,106 @@ def person_remove_from_organisation(
     for hook in _departure_hooks:
         hook(person=person, organisation=organisation, actor=actor)
     return person
+
+
+@transaction.atomic
+def person_affiliate(
+    *, person: Person, organisation: Organisation, actor: User, ip_address: str | None = None
+) -> Person:
+    """Staff place a person without an organisation in one, approved at once (the admin's way; a
+    person who belongs elsewhere leaves first, through person_remove_from_organisation)."""
+    _require_staff(actor, "place a person in an organisation")
+    person = Person.objects.select_for_update().get(pk=person.pk)
+    if person.organisation_id is not None:
+        raise ValidationError(f"{person} belongs to {person.organisation}; remove them from it first.")
+    person.organisation = organisation
+    person.affiliation = Person.Affiliation.APPROVED
+    person.affiliated_since = timezone.now()
+    person.save(update_fields=["organisation", "affiliation", "affiliated_since"])
+    audit_record(
+        actor=actor,
+        action="roster.person_affiliated",
+        target=person,
+        organisation=organisation,
+        ip_address=ip_address,
+    )
+    return person
+
+
+MEMBERSHIP_FIELDS = ("tier", "start", "end", "grace_days", "staff_override", "note")
+
+
+def _require_staff(actor: User, what: str) -> None:
+    if not permissions.is_staff_admin(actor):
+        raise PermissionDenied(f"Only staff may {what}.")
+
+
+def _membership_data(membership: Membership) -> dict[str, str]:
+    return {f: str(getattr(membership, f)) for f in MEMBERSHIP_FIELDS}
+
+
+@transaction.atomic
+def membership_create(
+    *, organisation: Organisation, actor: User, ip_address: str | None = None, **fields: Any
+) -> Membership:
+    """Staff record a term of an organisation's membership (the tier it holds from `start`)."""
+    _require_staff(actor, "record memberships")
+    unknown = set(fields) - set(MEMBERSHIP_FIELDS)
+    if unknown:
+        raise ValueError(f"Unknown fields {sorted(unknown)}")
+    membership = Membership(organisation=organisation, **fields)
+    membership.full_clean()
+    membership.save()
+    audit_record(
+        actor=actor,
+        action="members.membership_created",
+        target=membership,
+        organisation=organisation,
+        ip_address=ip_address,
+        data=_membership_data(membership),
+    )
+    return membership
+
+
+@transaction.atomic
+def membership_update(
+    *, membership: Membership, actor: User, ip_address: str | None = None, **fields: Any
+) -> Membership:
+    """Staff change a term (its tier, dates, grace or override); the audit log keeps both sides."""
+    _require_staff(actor, "change memberships")
+    membership = Membership.objects.select_for_update().get(pk=membership.pk)
+    before = _membership_data(membership)
+    for name, value in fields.items():
+        if name not in MEMBERSHIP_FIELDS:
+            raise ValueError(f"Unknown field {name}")
+        setattr(membership, name, value)
+    membership.full_clean()
+    membership.save()
+    after = _membership_data(membership)
+    audit_record(
+        actor=actor,
+        action="members.membership_changed",
+        target=membership,
+        organisation=membership.organisation,
+        ip_address=ip_address,
+        data={"changed": {f: [before[f], after[f]] for f in MEMBERSHIP_FIELDS if before[f] != after[f]}},
+    )
+    return membership
+
+
+@transaction.atomic
+def membership_delete(*, membership: Membership, actor: User, ip_address: str | None = None) -> None:
+    _require_staff(actor, "delete memberships")
+    membership = Membership.objects.select_for_update().select_related("organisation").get(pk=membership.pk)
+    audit_record(
+        actor=actor,
+        action="members.membership_deleted",
+        target=membership,
+        organisation=membership.organisation,
+        ip_address=ip_address,
+        data=_membership_data(membership),
+    )
+    membership.delete()
 
 
 # Other apps (licensing grants, submissions) end what depended on a person's organisation through

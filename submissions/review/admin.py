@@ -3,6 +3,7 @@ through the review services (pages and API), so that the audit log and the notic
 
 from django.contrib import admin
 
+from consortium.common.admin_lists import ListAtScaleMixin
 from submissions.review.models import (
     Ballot,
     Correction,
@@ -20,7 +21,7 @@ from submissions.review.models import (
 )
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(ListAtScaleMixin, admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 

@@ -63,6 +63,7 @@ class GrantAdmin(DecisionMixin, LicensingAdminMixin, admin.ModelAdmin):
         "explain_link",
     )
     list_filter = (GrantStatusFilter, "dataset", "suspension_cause")
+    ordering = ("-pk",)  # newest first by key: a page of a long list costs what a short one does
     search_fields = ("person__user__email", "person__full_name", "organisation__name", "dataset__name")
     list_select_related = (
         "dataset",

@@ -2,6 +2,7 @@ import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
 
 from consortium.members.models import Organisation
 from consortium.portal.scale import ScaleCounts, seed_scale
@@ -37,6 +38,11 @@ class Command(BaseCommand):
         )
         start = time.perf_counter()
         created = seed_scale(counts=counts, log=self.stdout.write)
+        if connection.vendor == "postgresql" and any(created.values()):
+            # Fresh planner statistics after bulk loading, as autovacuum would give them a little
+            # later: plans and the admin's estimated counts then see the real sizes.
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
         took = time.perf_counter() - start
         if any(created.values()):
             for what, n in created.items():
