@@ -635,10 +635,13 @@ def run_error(*, run_id: int, attempt: int, check: str, message: str) -> bool:
 
 
 def run_requeue_transient(*, run_id: int, attempt: int, error: str) -> bool:
-    """A transient failure (database or broker connection): back to queued for the same attempt."""
+    """A transient failure (database or broker connection): back to queued for the same attempt,
+    which the task retries after a short backoff. Queued as of now: the reaper leaves it CHECK_REQUEUE_AFTER."""
     return bool(
         CheckRun.objects.filter(pk=run_id, attempt=attempt, state=State.RUNNING).update(
-            state=State.QUEUED, message=_text(f"Retrying after a transient error: {error}", 5000)
+            state=State.QUEUED,
+            queued_at=timezone.now(),
+            message=_text(f"Retrying after a transient error: {error}", 5000),
         )
     )
 

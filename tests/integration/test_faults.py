@@ -285,11 +285,10 @@ def test_postgresql_connections_killed_mid_check(cluster, uploaders, packages):
             timeout=120, interval=0.2, what="more versions to finish after the connections were killed",
         )  # fmt: skip
     assert killed >= 3, "the workers' connections were there to kill"
-    # Known gap (docs/reliability.md): now and then a check's message is lost when the connections die
-    # and the reaper announces it again later than the bound on a loaded machine; the check still
-    # finishes exactly once. The bound is asserted loosely here until the cause is found.
+    # The checks hit retry in place on a fresh connection (no ETA message that would let a busy worker
+    # hold the next check's message out of the reaper's sight), so the bound holds like the others'.
     _verify("PostgreSQL connections killed (pg_terminate_backend) mid-check, three times", ids, fault_at, started,
-            expect_lost_attempts=False, recovery_slack=55)  # fmt: skip
+            expect_lost_attempts=False)  # fmt: skip
     assert all(w.process.poll() is None for w in [*cluster.checkers, cluster.reaper])
 
 
