@@ -10,11 +10,10 @@ without, so that the demo can be tried at once.
 
 import re
 
-from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect
 
-from consortium.members.permissions import person_of
+from consortium.members.permissions import mfa_exempt_in_demo, user_has_mfa
 
 # Staff pages, and the API tokens page for staff (a staff token reads every submission).
 STAFF_ONLY = re.compile(r"^/(admin/|staff/|account/api-tokens/)")
@@ -25,17 +24,6 @@ CHAIR_POWERS = re.compile(
 )
 
 
-def user_has_mfa(user) -> bool:
-    from allauth.mfa.models import Authenticator
-
-    return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
-
-
-def _demo_exempt(user) -> bool:
-    person = person_of(user)
-    return bool(settings.DEMO_MODE and person is not None and person.is_demo)
-
-
 def _holds_powers(user) -> bool:
     """Staff (dataset admins are staff too) or a chair of some group."""
     if user.is_staff:
@@ -43,12 +31,6 @@ def _holds_powers(user) -> bool:
     from workinggroups.permissions import chaired_groups
 
     return chaired_groups(user).exists()
-
-
-def staff_must_enrol_mfa(user) -> bool:
-    if not (user.is_authenticated and user.is_staff):
-        return False
-    return not _demo_exempt(user) and not user_has_mfa(user)
 
 
 def mfa_missing_for(request) -> bool:
@@ -63,7 +45,7 @@ def mfa_missing_for(request) -> bool:
         needs = _holds_powers(user)
     else:
         return False
-    return needs and not _demo_exempt(user) and not user_has_mfa(user)
+    return needs and not mfa_exempt_in_demo(user) and not user_has_mfa(user)
 
 
 class StaffMfaRequiredMiddleware:

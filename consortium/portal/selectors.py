@@ -11,8 +11,7 @@ from django.utils.translation import ngettext
 from consortium.licensing import selectors as licensing
 from consortium.members import selectors as members
 from consortium.members.models import Membership
-from consortium.members.permissions import person_of
-from consortium.portal.middleware import staff_must_enrol_mfa, user_has_mfa
+from consortium.members.permissions import person_of, staff_must_enrol_mfa, user_has_mfa
 from submissions import selectors as submissions
 from submissions.review import selectors as review
 from workinggroups import selectors as workinggroups
