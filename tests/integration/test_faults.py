@@ -103,14 +103,16 @@ class Cluster:
 
     def __init__(self, queue: str, redis_url: str):
         self.queue, self.started = queue, []
+        # Started together and then waited for: their start-ups (imports, mostly) overlap.
         self.checkers = [self.worker("check-a", [queue]), self.worker("check-b", [queue])]
         self.reaper = self.worker("reaper", ["default"])
         self.beat = faults.start_beat({**FAULT_ENV, "REDIS_URL": redis_url})
+        for w in [*self.checkers, self.reaper]:
+            wait_until_registered(w, timeout=90)
 
     def worker(self, name: str, queues: list[str]):
         w = start_worker(queues=queues, concurrency=1, name=name, env=FAULT_ENV)
         self.started.append(w)
-        wait_until_registered(w, timeout=90)
         return w
 
     def revive(self) -> None:
@@ -119,12 +121,20 @@ class Cluster:
             if w.process.poll() is not None:
                 faults.Process(w.process, w.log_path).kill_group()
                 self.checkers[i] = self.worker(f"check-{'ab'[i]}", [self.queue])
+                wait_until_registered(self.checkers[i], timeout=90)
 
     def stop(self) -> None:
+        """Warm shutdown of every worker at once (their database connections must be gone before the
+        test database is dropped), then their process groups with whatever they left behind."""
         self.beat.kill_group()
         for w in self.started:
-            w.stop(timeout=10)
-            faults.Process(w.process, w.log_path).kill_group()  # and whatever it left behind
+            if w.process.poll() is None:
+                w.process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 15
+        for w in self.started:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                w.process.wait(timeout=max(deadline - time.monotonic(), 0.1))
+            faults.Process(w.process, w.log_path).kill_group()
 
 
 @pytest.fixture(scope="module")
