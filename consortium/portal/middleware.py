@@ -1,11 +1,12 @@
 """Staff, dataset admins and chairs must have MFA before they use their powers.
 
 Every staff-only page (`/admin/`, including the dataset admins' pages, `/staff/`, and for staff the
-API tokens page, since a staff token reads every submission) and every
-chair power (managing a group, scheduling, editing or publishing a round, re-running checks, fix
-windows) sends a staff account or a chair without a TOTP authenticator to set one up first. The one
-exception is explicit: in demo mode (DEMO_MODE=1) the seeded demo accounts (Person.is_demo) may go
-without, so that the demo can be tried at once.
+API tokens page, since a staff token reads every submission) and every chair power (managing a
+group, scheduling, editing or publishing a round, re-running checks, fix windows, running the review:
+assignments, tie-break, votes, decisions on objections) sends a staff account or a chair without a
+TOTP authenticator to set one up first. The API asks the same of staff tokens (submissions/api.py).
+The one exception is explicit: in demo mode (DEMO_MODE=1) the seeded demo accounts (Person.is_demo)
+may go without, so that the demo can be tried at once.
 """
 
 import re
@@ -20,7 +21,11 @@ STAFF_ONLY = re.compile(r"^/(admin/|staff/|account/api-tokens/)")
 CHAIR_POWERS = re.compile(
     r"^/(workinggroups/[^/]+/manage/"
     r"|rounds/[^/]+/(schedule|schedule/generate|edit|publish|unpublish)/"
-    r"|submissions/\d+/(checks/\d+/rerun|fix-window)/)"
+    r"|submissions/\d+/(checks/\d+/rerun|fix-window)/"
+    # running the review: assignments, the tie-break order, votes, decisions on objections
+    r"|rounds/[^/]+/(review/assign|review/tie-break|votes/new)/"
+    r"|objections/\d+/(decide|close)/"
+    r"|votes/\d+/close/)"
 )
 
 
