@@ -384,3 +384,19 @@ def test_the_task_does_not_retry_what_is_not_transient(setup, monkeypatch):
     monkeypatch.setattr(services, "_execute_unpack", bug)
     assert tasks.check_run_execute(run_id=run.pk, attempt=1) == State.ERRORED
     assert waits == []
+
+
+def test_a_message_on_its_way_to_a_worker_is_not_taken_for_lost(setup, settings, monkeypatch):
+    """Popped from its queue but not yet recorded as delivered, a message is in neither for a moment:
+    the reaper looks again before it announces the run."""
+    settings.CHECK_REQUEUE_AFTER = 60
+    _, run, _ = setup
+    reads = iter([set(), {(run.pk, 1)}])  # missing at the first look, delivered at the second
+    monkeypatch.setattr(services, "_messages_waiting", lambda queue: next(reads))
+    monkeypatch.setattr(services.time, "sleep", lambda seconds: None)
+    assert services.runs_reap(now=timezone.now() + dt.timedelta(seconds=120))["announced"] == 0
+    run.refresh_from_db()
+    assert (run.state, run.attempt) == (State.QUEUED, 1)
+    # Missing at both looks: announced again as the next attempt.
+    monkeypatch.setattr(services, "_messages_waiting", lambda queue: set())
+    assert services.runs_reap(now=timezone.now() + dt.timedelta(seconds=120))["announced"] == 1
