@@ -5,6 +5,9 @@ import logging
 import time
 
 from celery import shared_task
+from django.db import connection
+
+from submissions import services, storage
 
 logger = logging.getLogger(__name__)
 
@@ -12,9 +15,7 @@ logger = logging.getLogger(__name__)
 @shared_task(name="portal.ping", bind=True, ignore_result=True)
 def ping(self, *, marker: str = "", **_: object) -> None:
     """Proves a worker runs tasks end to end: records that it saw `marker`."""
-    from submissions.services import ping_record
-
-    ping_record(marker=marker, hostname=self.request.hostname or "")
+    services.ping_record(marker=marker, hostname=self.request.hostname or "")
 
 
 # Connection-level errors are retried in place this many times, after a doubling backoff.
@@ -38,8 +39,6 @@ def check_run_execute(self, *, run_id: int, attempt: int = 1, **_: object) -> st
     waits, and the extra BRPOP can pull the next check's message into a busy worker, where it sits
     unread (in neither the queue nor the unacknowledged set) until the running check ends; the
     reaper, reading the broker, takes it for lost and announces it again."""
-    from submissions import services
-
     worker = self.request.hostname or "unknown"
     first, longest = TRANSIENT_BACKOFF
     for retry in range(TRANSIENT_RETRIES + 1):
@@ -61,21 +60,15 @@ def check_run_execute(self, *, run_id: int, attempt: int = 1, **_: object) -> st
 
 def _fresh_connection() -> None:
     """The next query opens a new database connection (never inside a transaction)."""
-    from django.db import connection
-
     if not connection.in_atomic_block:
         connection.close()
 
 
 @shared_task(name="submissions.runs_reap", ignore_result=True)
 def runs_reap(**_: object) -> dict:
-    from submissions import services
-
     return services.runs_reap()
 
 
 @shared_task(name="submissions.archives_sweep", ignore_result=True)
 def archives_sweep(**_: object) -> dict:
-    from submissions import storage
-
     return storage.archives_sweep()
