@@ -36,7 +36,7 @@ from pydantic import ConfigDict
 from consortium.audit.client import client_address
 from consortium.common.csv_export import csv_write
 from consortium.members.models import Organisation
-from consortium.members.permissions import person_of
+from consortium.members.permissions import person_of, staff_must_enrol_mfa
 from submissions import selectors, services, storage
 from submissions.compliance.api import engine_id, rules_id
 from submissions.models import CheckRun, Finding, Submission, SubmissionVersion
@@ -55,8 +55,9 @@ Upload with curl:
          -F category=available https://<portal>/api/v1/rounds/<round slug>/submissions
 
 Errors: `{"detail": "...", "errors": {"<field>": "<message>"}}` with 400 (bad input), 401 (no,
-invalid or revoked token), 403 (not allowed), 404 (no such thing, or not visible to you) or 413
-(archive too large).
+invalid or revoked token), 403 (not allowed, or a staff account's token while its owner has no
+two-factor authentication set up), 404 (no such thing, or not visible to you) or 413 (archive too
+large).
 """
 
 api = NinjaAPI(
@@ -77,11 +78,22 @@ ROUNDS_MAX_PAGE_SIZE = 100
 # ---------------------------------------------------------------- authentication
 
 
+class StaffTokenWithoutMfa(Exception):
+    """A valid token whose owner is staff (a staff admin or a dataset admin) without MFA."""
+
+
 class BearerToken(HttpBearer):
-    """`Authorization: Bearer <token>`: a personal API token (stored hashed; revocable)."""
+    """`Authorization: Bearer <token>`: a personal API token (stored hashed; revocable).
+
+    A staff account's token works only while its owner has MFA set up, whatever the token's age (a
+    token made before MFA was enforced must not read the API without it); in demo mode the seeded demo
+    accounts go without, as on the pages."""
 
     def authenticate(self, request: HttpRequest, token: str) -> Any | None:
-        return services.api_token_authenticate(token.strip()) if token.strip() else None
+        user = services.api_token_authenticate(token.strip()) if token.strip() else None
+        if user is not None and staff_must_enrol_mfa(user):
+            raise StaffTokenWithoutMfa()
+        return user
 
 
 class BrowserSession(SessionAuth):
@@ -133,6 +145,18 @@ def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResp
     )
     response["WWW-Authenticate"] = 'Bearer realm="api"'
     return response
+
+
+@api.exception_handler(StaffTokenWithoutMfa)
+def _staff_token_without_mfa(request: HttpRequest, exc: StaffTokenWithoutMfa) -> HttpResponse:
+    return _error(
+        request,
+        403,
+        "This token belongs to a staff account without two-factor authentication, which staff need for "
+        f"the API as for the staff pages. Set it up at {reverse('mfa_activate_totp')}; the token works "
+        "again once it is set.",
+        {"authorization": "staff accounts need MFA to use the API"},
+    )
 
 
 @api.exception_handler(InputError)

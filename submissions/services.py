@@ -639,10 +639,13 @@ def run_error(*, run_id: int, attempt: int, check: str, message: str) -> bool:
 
 
 def run_requeue_transient(*, run_id: int, attempt: int, error: str) -> bool:
-    """A transient failure (database or broker connection): back to queued for the same attempt."""
+    """A transient failure (database or broker connection): back to queued for the same attempt,
+    which the task retries after a short backoff. Queued as of now: the reaper leaves it CHECK_REQUEUE_AFTER."""
     return bool(
         CheckRun.objects.filter(pk=run_id, attempt=attempt, state=State.RUNNING).update(
-            state=State.QUEUED, message=_text(f"Retrying after a transient error: {error}", 5000)
+            state=State.QUEUED,
+            queued_at=timezone.now(),
+            message=_text(f"Retrying after a transient error: {error}", 5000),
         )
     )
 
@@ -803,6 +806,27 @@ def _messages_waiting(queue: str) -> set[tuple[int, int]] | None:
     return {run for item in raw if (run := _message_run(item)) is not None}
 
 
+# A message a worker has just popped from its queue is in neither the queue nor the unacknowledged
+# set until that worker records the delivery (milliseconds; longer on a loaded machine).
+IN_FLIGHT_RECHECK_SECONDS = 0.5
+
+
+def _messages_missing(runs: list[CheckRun]) -> list[CheckRun]:
+    """The queued runs whose message is nowhere in the broker, looked for twice a moment apart, so
+    that a message on its way from its queue to a worker is not taken for lost. When the broker cannot
+    be read, every run counts as missing (announcing again is harmless: an old message is skipped)."""
+
+    def not_waiting(candidates: list[CheckRun]) -> list[CheckRun]:
+        waiting = {queue: _messages_waiting(queue) for queue in {_queue_of(r) for r in candidates}}
+        return [r for r in candidates if not ((w := waiting[_queue_of(r)]) is not None and (r.pk, r.attempt) in w)]
+
+    missing = not_waiting(runs)
+    if missing:
+        time.sleep(IN_FLIGHT_RECHECK_SECONDS)
+        missing = not_waiting(missing)
+    return missing
+
+
 def runs_reap(*, now: dt.datetime | None = None) -> dict[str, int]:
     """The reaper (beat). Running checks whose run heartbeat is older than WORKER_STALE_AFTER are
     re-queued as a new attempt, whoever their node is; queued checks whose message seems lost
@@ -830,11 +854,7 @@ def runs_reap(*, now: dt.datetime | None = None) -> dict[str, int]:
                 requeued += 1
     lost_before = now - dt.timedelta(seconds=settings.CHECK_REQUEUE_AFTER)
     old = list(CheckRun.objects.filter(state=State.QUEUED, queued_at__lt=lost_before).select_related("pool", "version"))
-    waiting = {queue: _messages_waiting(queue) for queue in {_queue_of(r) for r in old}}
-    for run in old:
-        messages = waiting[_queue_of(run)]
-        if messages is not None and (run.pk, run.attempt) in messages:
-            continue  # its message is waiting in the queue: a backlog, not a loss
+    for run in _messages_missing(old):
         reason = f"its message was not picked up within {settings.CHECK_REQUEUE_AFTER} s and is not in its queue."
         with transaction.atomic():
             if run.attempt >= settings.CHECK_MAX_ATTEMPTS:

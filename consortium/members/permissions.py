@@ -2,6 +2,7 @@
 
 from typing import TypeAlias, TypeGuard
 
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 
 from consortium.members.models import Organisation, OrganisationRole, Person, User
@@ -48,6 +49,26 @@ def is_signatory(user: Viewer, organisation: Organisation) -> bool:
 def is_staff_admin(user: Viewer) -> bool:
     """Consortium staff with every right. Dataset admins are staff too, but not superusers."""
     return signed_in(user) and user.is_active and user.is_superuser
+
+
+def user_has_mfa(user: User) -> bool:
+    """A TOTP authenticator is set up (allauth's MFA)."""
+    from allauth.mfa.models import Authenticator
+
+    return bool(Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists())
+
+
+def mfa_exempt_in_demo(user: Viewer) -> bool:
+    """In demo mode (DEMO_MODE=1) the seeded demo accounts may use their powers without MFA."""
+    person = person_of(user)
+    return bool(settings.DEMO_MODE and person is not None and person.is_demo)
+
+
+def staff_must_enrol_mfa(user: Viewer) -> bool:
+    """A staff account (staff admins and dataset admins) that must set up MFA before it may act."""
+    if not (signed_in(user) and user.is_staff):
+        return False
+    return not mfa_exempt_in_demo(user) and not user_has_mfa(user)
 
 
 def can_manage_roster(user: Viewer, organisation: Organisation) -> bool:

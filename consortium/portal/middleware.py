@@ -1,39 +1,32 @@
 """Staff, dataset admins and chairs must have MFA before they use their powers.
 
 Every staff-only page (`/admin/`, including the dataset admins' pages, `/staff/`, and for staff the
-API tokens page, since a staff token reads every submission) and every
-chair power (managing a group, scheduling, editing or publishing a round, re-running checks, fix
-windows) sends a staff account or a chair without a TOTP authenticator to set one up first. The one
-exception is explicit: in demo mode (DEMO_MODE=1) the seeded demo accounts (Person.is_demo) may go
-without, so that the demo can be tried at once.
+API tokens page, since a staff token reads every submission) and every chair power (managing a
+group, scheduling, editing or publishing a round, re-running checks, fix windows, running the review:
+assignments, tie-break, votes, decisions on objections) sends a staff account or a chair without a
+TOTP authenticator to set one up first. The API asks the same of staff tokens (submissions/api.py).
+The one exception is explicit: in demo mode (DEMO_MODE=1) the seeded demo accounts (Person.is_demo)
+may go without, so that the demo can be tried at once.
 """
 
 import re
 
-from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect
 
-from consortium.members.permissions import person_of
+from consortium.members.permissions import mfa_exempt_in_demo, user_has_mfa
 
 # Staff pages, and the API tokens page for staff (a staff token reads every submission).
 STAFF_ONLY = re.compile(r"^/(admin/|staff/|account/api-tokens/)")
 CHAIR_POWERS = re.compile(
     r"^/(workinggroups/[^/]+/manage/"
     r"|rounds/[^/]+/(schedule|schedule/generate|edit|publish|unpublish)/"
-    r"|submissions/\d+/(checks/\d+/rerun|fix-window)/)"
+    r"|submissions/\d+/(checks/\d+/rerun|fix-window)/"
+    # running the review: assignments, the tie-break order, votes, decisions on objections
+    r"|rounds/[^/]+/(review/assign|review/tie-break|votes/new)/"
+    r"|objections/\d+/(decide|close)/"
+    r"|votes/\d+/close/)"
 )
-
-
-def user_has_mfa(user) -> bool:
-    from allauth.mfa.models import Authenticator
-
-    return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
-
-
-def _demo_exempt(user) -> bool:
-    person = person_of(user)
-    return bool(settings.DEMO_MODE and person is not None and person.is_demo)
 
 
 def _holds_powers(user) -> bool:
@@ -43,12 +36,6 @@ def _holds_powers(user) -> bool:
     from workinggroups.permissions import chaired_groups
 
     return chaired_groups(user).exists()
-
-
-def staff_must_enrol_mfa(user) -> bool:
-    if not (user.is_authenticated and user.is_staff):
-        return False
-    return not _demo_exempt(user) and not user_has_mfa(user)
 
 
 def mfa_missing_for(request) -> bool:
@@ -63,7 +50,7 @@ def mfa_missing_for(request) -> bool:
         needs = _holds_powers(user)
     else:
         return False
-    return needs and not _demo_exempt(user) and not user_has_mfa(user)
+    return needs and not mfa_exempt_in_demo(user) and not user_has_mfa(user)
 
 
 class StaffMfaRequiredMiddleware:

@@ -5,8 +5,7 @@ from django.urls import reverse
 
 from consortium.common.attention import AttentionItem, registered_attention_items
 from consortium.members.models import User
-from consortium.members.permissions import person_of
-from consortium.portal.middleware import staff_must_enrol_mfa, user_has_mfa
+from consortium.members.permissions import person_of, staff_must_enrol_mfa, user_has_mfa
 
 
 def attention_items(user: User) -> list[AttentionItem]:

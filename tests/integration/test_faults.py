@@ -103,14 +103,16 @@ class Cluster:
 
     def __init__(self, queue: str, redis_url: str):
         self.queue, self.started = queue, []
+        # Started together and then waited for: their start-ups (imports, mostly) overlap.
         self.checkers = [self.worker("check-a", [queue]), self.worker("check-b", [queue])]
         self.reaper = self.worker("reaper", ["default"])
         self.beat = faults.start_beat({**FAULT_ENV, "REDIS_URL": redis_url})
+        for w in [*self.checkers, self.reaper]:
+            wait_until_registered(w, timeout=90)
 
     def worker(self, name: str, queues: list[str]):
         w = start_worker(queues=queues, concurrency=1, name=name, env=FAULT_ENV)
         self.started.append(w)
-        wait_until_registered(w, timeout=90)
         return w
 
     def revive(self) -> None:
@@ -119,12 +121,20 @@ class Cluster:
             if w.process.poll() is not None:
                 faults.Process(w.process, w.log_path).kill_group()
                 self.checkers[i] = self.worker(f"check-{'ab'[i]}", [self.queue])
+                wait_until_registered(self.checkers[i], timeout=90)
 
     def stop(self) -> None:
+        """Warm shutdown of every worker at once (their database connections must be gone before the
+        test database is dropped), then their process groups with whatever they left behind."""
         self.beat.kill_group()
         for w in self.started:
-            w.stop(timeout=10)
-            faults.Process(w.process, w.log_path).kill_group()  # and whatever it left behind
+            if w.process.poll() is None:
+                w.process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 15
+        for w in self.started:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                w.process.wait(timeout=max(deadline - time.monotonic(), 0.1))
+            faults.Process(w.process, w.log_path).kill_group()
 
 
 @pytest.fixture(scope="module")
@@ -233,23 +243,6 @@ def test_sigkill_of_pool_children_mid_check(cluster, uploaders, packages):
     assert victim.process.poll() is None, "the worker's main process survives and forks a new child"
 
 
-def test_sigkill_of_a_worker_main_process_mid_check(cluster, uploaders, packages):
-    started = time.monotonic()
-    ids = _load(uploaders, packages)
-    victim = cluster.checkers[0]
-    _official_running_on(victim)
-    fault_at = timezone.now()
-    children = faults.pool_children(victim.process.pid)
-    os.kill(victim.process.pid, signal.SIGKILL)
-    victim.process.wait(timeout=10)
-    # A machine that loses its worker loses what the worker started with it.
-    for pid in children:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-    _verify("SIGKILL of a worker's main process (and its children)", ids, fault_at, started,
-            expect_lost_attempts=True)  # fmt: skip
-
-
 def test_redis_restarted_mid_load(cluster, uploaders, packages, redis_server):
     started = time.monotonic()
     ids = _load(uploaders, packages)
@@ -285,11 +278,10 @@ def test_postgresql_connections_killed_mid_check(cluster, uploaders, packages):
             timeout=120, interval=0.2, what="more versions to finish after the connections were killed",
         )  # fmt: skip
     assert killed >= 3, "the workers' connections were there to kill"
-    # Known gap (docs/reliability.md): now and then a check's message is lost when the connections die
-    # and the reaper announces it again later than the bound on a loaded machine; the check still
-    # finishes exactly once. The bound is asserted loosely here until the cause is found.
+    # The checks hit retry in place on a fresh connection (no ETA message that would let a busy worker
+    # hold the next check's message out of the reaper's sight), so the bound holds like the others'.
     _verify("PostgreSQL connections killed (pg_terminate_backend) mid-check, three times", ids, fault_at, started,
-            expect_lost_attempts=False, recovery_slack=55)  # fmt: skip
+            expect_lost_attempts=False)  # fmt: skip
     assert all(w.process.poll() is None for w in [*cluster.checkers, cluster.reaper])
 
 
@@ -387,3 +379,21 @@ def test_uploads_cut_off_mid_stream_leave_nothing_and_the_rest_finish(cluster, u
         assert figures.lost == 0
     finally:
         web.kill_group()
+
+
+# Last, as it leaves a worker dead (in another order the next test's revive() replaces it).
+def test_sigkill_of_a_worker_main_process_mid_check(cluster, uploaders, packages):
+    started = time.monotonic()
+    ids = _load(uploaders, packages)
+    victim = cluster.checkers[0]
+    _official_running_on(victim)
+    fault_at = timezone.now()
+    children = faults.pool_children(victim.process.pid)
+    os.kill(victim.process.pid, signal.SIGKILL)
+    victim.process.wait(timeout=10)
+    # A machine that loses its worker loses what the worker started with it.
+    for pid in children:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    _verify("SIGKILL of a worker's main process (and its children)", ids, fault_at, started,
+            expect_lost_attempts=True)  # fmt: skip

@@ -119,6 +119,12 @@ def test_chair_powers_need_mfa(roles):
         ("get", f"/rounds/{round_.slug}/schedule/"),
         ("post", f"/rounds/{round_.slug}/publish/"),
         ("post", f"/rounds/{round_.slug}/unpublish/"),
+        ("post", f"/rounds/{round_.slug}/review/assign/"),
+        ("post", f"/rounds/{round_.slug}/review/tie-break/"),
+        ("post", f"/rounds/{round_.slug}/votes/new/"),
+        ("post", "/objections/1/decide/"),
+        ("post", "/objections/1/close/"),
+        ("post", "/votes/1/close/"),
     ]
     for method, url in powers:
         assert _sent_to_mfa(getattr(client, method)(url)), url

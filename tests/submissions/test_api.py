@@ -524,3 +524,67 @@ def test_large_upload_streams_into_the_store_before_any_transaction(roles, round
     assert seen == [(StoredUpload, "incoming", connection.in_atomic_block)]
     assert not list(services.storage_root().glob("incoming/*")), "the upload moved into the store"
     assert services.archive_path(SubmissionVersion.objects.get().sha256).read_bytes() == data
+
+
+# ---------------------------------------------------------------- staff tokens need MFA
+
+
+def _without_mfa(user):
+    from allauth.mfa.models import Authenticator
+
+    Authenticator.objects.filter(user=user).delete()
+    return user
+
+
+def _old_token_of(user) -> str:
+    """A token made long ago (before MFA was enforced, say)."""
+    token, raw = services.api_token_create(user=user, name="made before MFA")
+    ApiToken.objects.filter(pk=token.pk).update(created_at=timezone.now() - dt.timedelta(days=400))
+    return raw
+
+
+@pytest.mark.parametrize("caller", ["staff", "dataset_admin"])
+def test_a_staff_token_is_refused_while_its_owner_has_no_mfa(roles, round_, tmp_path, settings, caller):
+    settings.DEMO_MODE = False
+    version = _upload_as(roles, round_, tmp_path)
+    user = _without_mfa(roles.user(caller))
+    headers = {"Authorization": f"Bearer {_old_token_of(user)}"}
+    reads = [
+        Client().get("/api/v1/rounds", headers=headers),  # public, but a given token must be good
+        Client().get(f"/api/v1/submissions/{version.submission_id}", headers=headers),
+        Client().get(f"/api/v1/submissions/{version.submission_id}/findings", headers=headers),
+        _post(Client(), headers, round_.slug, _package(tmp_path)),
+    ]
+    for response in reads:
+        assert response.status_code == 403, response.content
+        body = response.json()
+        assert set(body) == {"detail", "errors"}
+        assert "two-factor authentication" in body["detail"] and "/accounts/2fa/totp/activate" in body["detail"]
+    assert SubmissionVersion.objects.count() == 1, "the refused upload stored nothing"
+
+
+def test_a_staff_token_works_again_once_its_owner_sets_up_mfa(roles, round_, tmp_path, settings):
+    from tests.conftest import with_mfa
+
+    settings.DEMO_MODE = False
+    version = _upload_as(roles, round_, tmp_path)
+    raw = _old_token_of(_without_mfa(roles.staff))
+    url = f"/api/v1/submissions/{version.submission_id}"
+    assert Client().get(url, headers={"Authorization": f"Bearer {raw}"}).status_code == 403
+    with_mfa(roles.staff)
+    assert Client().get(url, headers={"Authorization": f"Bearer {raw}"}).status_code == 200
+
+
+def test_members_tokens_need_no_mfa(roles, round_, tmp_path, settings):
+    settings.DEMO_MODE = False
+    version = _upload_as(roles, round_, tmp_path)
+    headers = {"Authorization": f"Bearer {_old_token_of(roles.submitter)}"}
+    assert Client().get(f"/api/v1/submissions/{version.submission_id}", headers=headers).status_code == 200
+
+
+@pytest.mark.parametrize(("demo_mode", "status"), [(True, 200), (False, 403)])
+def test_seeded_demo_staff_go_without_mfa_only_in_demo_mode(roles, settings, demo_mode, status):
+    """As on the staff pages: the one explicit exception (roles.staff is a seeded demo account)."""
+    settings.DEMO_MODE = demo_mode
+    headers = {"Authorization": f"Bearer {_old_token_of(_without_mfa(roles.staff))}"}
+    assert Client().get("/api/v1/rounds", headers=headers).status_code == status

@@ -307,3 +307,96 @@ def test_a_delivered_retry_waiting_for_its_countdown_counts_as_in_flight(setting
         for tag in tags:
             client.hdel(Channel.unacked_key, tag)
             client.zrem(Channel.unacked_index_key, tag)
+
+
+# ---------------------------------------------------------------- the task: transient errors retried in place
+
+
+def _task_without_waiting(monkeypatch) -> list[float]:
+    """The task's backoff waits, recorded instead of waited; no retry may go back through the broker."""
+    from submissions import tasks
+
+    waits: list[float] = []
+    monkeypatch.setattr(tasks.time, "sleep", waits.append)
+
+    def no_broker_retry(*args, **kwargs):
+        raise AssertionError("a transient error must not be retried through the broker (an ETA message)")
+
+    monkeypatch.setattr(tasks.check_run_execute, "retry", no_broker_retry)
+    monkeypatch.setattr(tasks.check_run_execute, "apply_async", no_broker_retry)
+    return waits
+
+
+def test_the_task_retries_a_connection_error_in_place_on_the_same_attempt(setup, monkeypatch):
+    from submissions import tasks
+
+    _, run, _ = setup
+    waits = _task_without_waiting(monkeypatch)
+    real_unpack, failures = services._execute_unpack, []
+
+    def drops_once(version):
+        if not failures:
+            failures.append(1)
+            raise OperationalError("terminating connection due to administrator command")
+        return real_unpack(version)
+
+    monkeypatch.setattr(services, "_execute_unpack", drops_once)
+    assert tasks.check_run_execute(run_id=run.pk, attempt=1) == State.PASSED
+    run.refresh_from_db()
+    assert (run.state, run.attempt) == (State.PASSED, 1)
+    assert list(CheckAttempt.objects.filter(run=run).values_list("number", "outcome")) == [(1, State.PASSED)]
+    assert waits == [tasks.TRANSIENT_BACKOFF[0]]
+
+
+def test_the_task_gives_a_run_that_keeps_failing_to_the_reaper_after_its_retries(setup, settings, monkeypatch):
+    from submissions import tasks
+
+    settings.CHECK_REQUEUE_AFTER = 60
+    _, run, _ = setup
+    waits = _task_without_waiting(monkeypatch)
+
+    def unreachable(version):
+        raise OperationalError("could not connect to server")
+
+    monkeypatch.setattr(services, "_execute_unpack", unreachable)
+    before = timezone.now()
+    assert tasks.check_run_execute(run_id=run.pk, attempt=1) == "retries exhausted"
+    assert waits == [0.5, 1.0, 2.0, 4.0, 8.0]  # doubling, capped
+    run.refresh_from_db()
+    assert (run.state, run.attempt) == (State.QUEUED, 1) and "transient" in run.message
+    # Queued again as of the last failure: the reaper announces it once CHECK_REQUEUE_AFTER has passed
+    # with no message in its queue, not before.
+    assert run.queued_at >= before
+    monkeypatch.setattr(services, "_messages_waiting", lambda queue: set())
+    assert services.runs_reap(now=run.queued_at + dt.timedelta(seconds=30))["announced"] == 0
+    assert services.runs_reap(now=run.queued_at + dt.timedelta(seconds=61))["announced"] == 1
+
+
+def test_the_task_does_not_retry_what_is_not_transient(setup, monkeypatch):
+    from submissions import tasks
+
+    _, run, _ = setup
+    waits = _task_without_waiting(monkeypatch)
+
+    def bug(version):
+        raise DataError("value too long for type character varying(200)")
+
+    monkeypatch.setattr(services, "_execute_unpack", bug)
+    assert tasks.check_run_execute(run_id=run.pk, attempt=1) == State.ERRORED
+    assert waits == []
+
+
+def test_a_message_on_its_way_to_a_worker_is_not_taken_for_lost(setup, settings, monkeypatch):
+    """Popped from its queue but not yet recorded as delivered, a message is in neither for a moment:
+    the reaper looks again before it announces the run."""
+    settings.CHECK_REQUEUE_AFTER = 60
+    _, run, _ = setup
+    reads = iter([set(), {(run.pk, 1)}])  # missing at the first look, delivered at the second
+    monkeypatch.setattr(services, "_messages_waiting", lambda queue: next(reads))
+    monkeypatch.setattr(services.time, "sleep", lambda seconds: None)
+    assert services.runs_reap(now=timezone.now() + dt.timedelta(seconds=120))["announced"] == 0
+    run.refresh_from_db()
+    assert (run.state, run.attempt) == (State.QUEUED, 1)
+    # Missing at both looks: announced again as the next attempt.
+    monkeypatch.setattr(services, "_messages_waiting", lambda queue: set())
+    assert services.runs_reap(now=timezone.now() + dt.timedelta(seconds=120))["announced"] == 1

@@ -139,3 +139,16 @@ def test_create_api_token_for_deactivated_account(roles):
     roles.member.save()
     with pytest.raises(CommandError, match="is deactivated"):
         call_command("create_api_token", "member@acme.test", stdout=io.StringIO(), stderr=io.StringIO())
+
+
+def test_create_api_token_warns_that_a_staff_token_needs_mfa(roles, settings):
+    from allauth.mfa.models import Authenticator
+
+    settings.DEMO_MODE = False
+    Authenticator.objects.filter(user=roles.dataset_admin).delete()
+    err = io.StringIO()
+    call_command("create_api_token", roles.dataset_admin.email, stdout=io.StringIO(), stderr=err)
+    assert "refuses this token (403) until they set it up" in err.getvalue()
+    err = io.StringIO()
+    call_command("create_api_token", roles.submitter.email, stdout=io.StringIO(), stderr=err)
+    assert "two-factor" not in err.getvalue()

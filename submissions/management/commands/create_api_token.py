@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from consortium.members.permissions import staff_must_enrol_mfa
 from submissions import services
 
 
@@ -29,4 +30,9 @@ class Command(BaseCommand):
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from exc
         self.stderr.write(f"Token “{token.name}” ({token.prefix}…) created for {user.email}; it is not shown again.")
+        if staff_must_enrol_mfa(user):
+            self.stderr.write(
+                f"{user.email} is staff without two-factor authentication: the API refuses this token (403) "
+                "until they set it up."
+            )
         self.stdout.write(raw)
