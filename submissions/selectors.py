@@ -59,7 +59,7 @@ def submission_versions(submission: Submission) -> list[SubmissionVersion]:
     )
     return list(
         submission.versions.select_related("uploaded_by")
-        .prefetch_related(Prefetch("check_runs", queryset=runs), "scores")
+        .prefetch_related(Prefetch("check_runs", queryset=runs), "scores", "inference_scores")
         .order_by("-number")
     )
 
