@@ -238,6 +238,12 @@ class ScoreOut(Schema):
 
 
 class PackageOut(Schema):
+    """Inference rounds add `inference_scores`: each passing result folder's score as the official
+    MLPerf Inference checker computes it ({system, model, scenario, value, units, accuracy,
+    accuracy_metric, power, power_units}); `scores` (times to train) is then empty."""
+
+    model_config = ConfigDict(extra="allow")
+
     path: str
     submitter: str
     verdict: str
@@ -528,7 +534,7 @@ def findings_document(version: SubmissionVersion, findings: list[Finding]) -> di
         "usage": round.suite if checked else None,
         "ruleset": round.ruleset if checked else None,
         "engine": engine_id(),
-        "rules": rules_id(),
+        "rules": rules_id(round.suite, round.ruleset) if checked else rules_id(),
         "submission": submission.pk,
         "version": version.number,
         "verdict": version.verdict,
@@ -543,6 +549,11 @@ def findings_document(version: SubmissionVersion, findings: list[Finding]) -> di
                     for path, items in sorted(files.items())
                 ],
                 "scores": [s.to_dict() for s in version.scores.all()],
+                **(
+                    {"inference_scores": [s.to_dict() for s in version.inference_scores.all()]}
+                    if round.suite == "inference"
+                    else {}
+                ),
             }
         ],
     }

@@ -103,7 +103,10 @@ def generic_systems_check(root: Path) -> CheckOutcome:
             "key": None,
             "line": None,
             "path": "",
-            "message": "This round's suite has no mlperf-logging ruleset: only the generic checks ran.",
+            "message": (
+                "This round names no ruleset (mlperf-logging's for training and HPC, the inference "
+                "checker's for inference): only the generic checks ran."
+            ),
         }
     )
     return CheckOutcome(_state(findings), findings)

@@ -359,6 +359,13 @@ class InferenceScore(models.Model):
     def lower_is_better(self) -> bool:
         return self.units in self.LOWER_IS_BETTER
 
+    def to_dict(self) -> dict:
+        return {
+            "system": self.system, "model": self.model, "scenario": self.scenario, "value": self.value,
+            "units": self.units, "accuracy": self.accuracy, "accuracy_metric": self.accuracy_metric,
+            "power": self.power, "power_units": self.power_units,
+        }  # fmt: skip
+
 
 class UploadLimit(models.Model):
     """Uploads per organisation and round per day; a row without organisation sets the round's default."""

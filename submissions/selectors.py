@@ -194,9 +194,10 @@ def results_published(round: Round, at: dt.datetime | None = None) -> bool:
 
 
 def published_results(round: Round) -> list[dict]:
-    """The scores of every submission's counting version that passed, by benchmark, fastest first.
-    Empty while the results are under embargo."""
-    from submissions.models import Score
+    """The scores of every submission's counting version that passed, by benchmark (inference: by model
+    and scenario), best first: the shortest time or latency, the highest throughput. Empty while the
+    results are under embargo."""
+    from submissions.models import InferenceScore, Score
 
     if not results_published(round):
         return []
@@ -207,22 +208,47 @@ def published_results(round: Round) -> list[dict]:
         pk=Subquery(counting.values("pk")[:1]),
         verdict=SubmissionVersion.Verdict.PASSED,
     )
-    scores = Score.objects.filter(version__in=passed).select_related("version__submission__organisation")
-    rows = [
-        {
-            "benchmark": s.benchmark if s.scaling == Score.Scaling.STRONG else f"{s.benchmark} (weak scaling)",
-            "system": s.system_name or s.system,
-            "accelerator": s.accelerator,
-            "accelerator_count": s.accelerator_count,
-            "minutes": s.minutes,
-            "organisation": s.version.submission.organisation,
-            "division": s.version.submission.get_division_display(),
-            "category": s.version.submission.get_category_display(),
-            "submission": s.version.submission_id,
-        }
-        for s in scores
-    ]
-    return sorted(rows, key=lambda r: (r["benchmark"], r["division"], r["minutes"]))
+    if round.suite == Round.Suite.INFERENCE:
+        found = InferenceScore.objects.filter(version__in=passed).select_related("version__submission__organisation")
+        rows = [
+            {
+                "benchmark": f"{s.model}, {s.scenario}",
+                "system": s.system,
+                "accelerator": "",
+                "accelerator_count": None,
+                "score": s.value,
+                "units": s.units,
+                "lower_is_better": s.lower_is_better,
+                "accuracy": f"{s.accuracy_metric} {s.accuracy:g}" if s.accuracy is not None else "",
+                "organisation": s.version.submission.organisation,
+                "division": s.division.capitalize() or s.version.submission.get_division_display(),
+                "category": s.version.submission.get_category_display(),
+                "submission": s.version.submission_id,
+            }
+            for s in found
+        ]
+    else:
+        scores = Score.objects.filter(version__in=passed).select_related("version__submission__organisation")
+        rows = [
+            {
+                "benchmark": s.benchmark if s.scaling == Score.Scaling.STRONG else f"{s.benchmark} (weak scaling)",
+                "system": s.system_name or s.system,
+                "accelerator": s.accelerator,
+                "accelerator_count": s.accelerator_count,
+                "minutes": s.minutes,
+                "score": s.minutes,
+                "units": "minutes",
+                "lower_is_better": True,
+                "organisation": s.version.submission.organisation,
+                "division": s.version.submission.get_division_display(),
+                "category": s.version.submission.get_category_display(),
+                "submission": s.version.submission_id,
+            }
+            for s in scores
+        ]
+    return sorted(
+        rows, key=lambda r: (r["benchmark"], r["division"], r["score"] if r["lower_is_better"] else -r["score"])
+    )
 
 
 def results_still_checking(round: Round) -> int:
