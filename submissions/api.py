@@ -238,18 +238,33 @@ class ScoreOut(Schema):
 
 
 class PackageOut(Schema):
-    """Inference rounds add `inference_scores`: each passing result folder's score as the official
-    MLPerf Inference checker computes it ({system, model, scenario, value, units, accuracy,
-    accuracy_metric, power, power_units}); `scores` (times to train) is then empty."""
-
-    model_config = ConfigDict(extra="allow")
-
     path: str
     submitter: str
     verdict: str
     findings: list[FindingOut]
     files: list[FileFindingsOut]
     scores: list[ScoreOut]
+
+
+class InferenceScoreOut(Schema):
+    """A passing result folder's score as the official MLPerf Inference checker computes it."""
+
+    system: str
+    model: str
+    scenario: str
+    value: float
+    units: str
+    accuracy: float | None
+    accuracy_metric: str
+    power: float | None
+    power_units: str
+
+
+class InferencePackageOut(PackageOut):
+    """The package of an inference round: its scores are `inference_scores` (`scores`, times to
+    train, is empty)."""
+
+    inference_scores: list[InferenceScoreOut]
 
 
 class FindingsOut(Schema):
@@ -260,7 +275,7 @@ class FindingsOut(Schema):
     submission: int
     version: int
     verdict: str
-    packages: list[PackageOut]
+    packages: list[InferencePackageOut | PackageOut]
     page: int = 1
     pages: int = 1
     count: int = 0
