@@ -125,6 +125,13 @@ def test_unpublished_inference_scores_are_on_no_public_channel(checked, client):
     ]  # fmt: skip
 
 
+def test_review_assignments_count_inference_results(checked):
+    round_, versions, _ = checked
+    counts = review_services.round_result_counts(round_)
+    by_name = {v.submission.organisation.name: counts[v.submission.organisation_id] for v in versions.values()}
+    assert by_name == {"Acme": 3, "Initech": 3, "Hooli": 1}
+
+
 def test_publication_freezes_inference_scores_with_units_and_accuracy(checked):
     round_, _, _ = checked
     _publish_now(round_)
