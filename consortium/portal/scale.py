@@ -11,6 +11,9 @@ rounds belong to the demo's Training, Inference and HPC groups, so that every de
 see more rows. Idempotent: every row has a stable identity (slug, email, unique key); a second run
 creates only what is missing, and a run at a larger scale adds the difference. Rows are written
 with ``bulk_create`` in batches, in one transaction per step.
+
+One module on purpose (a little over 600 lines): the steps build on each other in order and read
+best top to bottom.
 """
 
 from __future__ import annotations
