@@ -121,3 +121,9 @@ def test_the_no_ruleset_advisory_does_not_say_only_mlperf_logging(tmp_path):
 
     [advisory] = [f for f in generic_systems_check(tmp_path).findings if f["check"] == "generic.no_ruleset"]
     assert "names no ruleset" in advisory["message"] and "the inference checker's for inference" in advisory["message"]
+
+
+def test_the_round_form_says_which_tool_ships_each_suites_rulesets(roles):
+    form = text(roles.client("chair").get(f"/workinggroups/{roles.group.slug}/manage/rounds/new/"))
+    assert "inference 5.1" in form and "inference: the inference checker's" in form
+    assert "shipped by the pinned mlperf-logging package: " not in form
