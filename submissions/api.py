@@ -15,7 +15,6 @@ Errors share one shape: `{"detail": "<what went wrong>", "errors": {<field>: <me
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import json
@@ -35,6 +34,7 @@ from ninja.security import HttpBearer, SessionAuth
 from pydantic import ConfigDict
 
 from consortium.audit.client import client_address
+from consortium.common.csv_export import csv_write
 from consortium.members.models import Organisation
 from consortium.members.permissions import person_of
 from submissions import selectors, services, storage
@@ -577,19 +577,9 @@ def findings_document(version: SubmissionVersion, findings: list[Finding]) -> di
 CSV_COLUMNS = ["path", "line", "severity", "check", "key", "message"]
 
 
-def _csv_cell(value: Any) -> Any:
-    """Text a spreadsheet would run as a formula (=, +, -, @) gets a leading apostrophe."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return "" if value is None else value
-
-
 def findings_csv(findings: list[Finding]) -> str:
     out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
-    for f in findings:
-        writer.writerow([_csv_cell(v) for v in (f.path, f.line, f.severity, f.check_id, f.key, f.message)])
+    csv_write(out, [CSV_COLUMNS, *((f.path, f.line, f.severity, f.check_id, f.key, f.message) for f in findings)])
     return out.getvalue()
 
 

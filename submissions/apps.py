@@ -7,6 +7,10 @@ class SubmissionsConfig(AppConfig):
 
     def ready(self) -> None:
         # The outbox asks the submission predicate before it mails anyone about a submission.
-        from submissions import notices
+        from consortium.common.attention import register_attention_provider
+        from submissions import notices, selectors
+        from submissions.review import selectors as review_selectors
 
         notices.register_gates()
+        register_attention_provider(selectors.attention_items, order=30)
+        register_attention_provider(review_selectors.attention_items, order=40)

@@ -22,6 +22,9 @@ from django.db import transaction
 from consortium.members.models import Organisation
 from submissions import services
 from submissions.models import CheckKind, Submission, WorkerPool
+from submissions.results.services import published_details_record
+from submissions.review.models import Publication
+from workinggroups.models import Round
 
 DEMO_ROUND = "training-v5-1"
 INFERENCE_ROUND = "inference-v5-1"
@@ -72,8 +75,6 @@ def seed_submissions(*, today: dt.date, log=print) -> None:
 def seed_round_packages(*, slug: str, source: Path, label: str, log=print) -> int:
     """Upload each submitter folder of `source` once (idempotent: an organisation that already has a
     submission in the round is skipped)."""
-    from workinggroups.models import Round
-
     round_ = Round.objects.filter(slug=slug).first()
     if round_ is None or not source.is_dir():
         missing = f"round {label}" if round_ is None else f"{source} is absent"
@@ -98,16 +99,11 @@ def seed_round_packages(*, slug: str, source: Path, label: str, log=print) -> in
 
 def _published_details() -> None:
     """Rounds published before the explorer's details existed get them now (idempotent)."""
-    from submissions.results.services import published_details_record
-    from submissions.review.models import Publication
-
     for publication in Publication.objects.select_related("round"):
         published_details_record(round=publication.round)
 
 
 def _seed_inference(log) -> None:
-    from workinggroups.models import Round
-
     round_ = Round.objects.filter(slug=INFERENCE_ROUND).first()
     source = shared_results_dir("inference_results_v5.1")
     if round_ is None or not source.is_dir():

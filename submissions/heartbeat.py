@@ -11,6 +11,7 @@ from celery import bootsteps
 logger = logging.getLogger(__name__)
 
 
+# consortium/celery.py loads this module before Django is set up: the methods import what needs it.
 class HeartbeatStep(bootsteps.StartStopStep):
     requires = {"celery.worker.components:Timer"}
 

@@ -35,7 +35,10 @@ def _after_deadline(round: Round, at: dt.datetime) -> bool:
     return deadline is not None and at >= deadline
 
 
-def _published(round: Round, at: dt.datetime) -> bool:
+def results_published(round: Round, at: dt.datetime | None = None) -> bool:
+    """Results are public once the round is published and its publication moment has passed (the
+    embargo ends). `selectors.submissions_visible_to` says the same as a query (tested together)."""
+    at = at or timezone.now()
     phase = rounds.round_phase(round, "publication")
     return phase is not None and round.published and at >= phase.starts_at
 
@@ -66,7 +69,7 @@ def can_view_submission(user: Any, submission: Submission, at: dt.datetime | Non
             return True
         if approved and organisation_submitted_to(round, person.organisation_id):
             return True
-    return _published(round, at)
+    return results_published(round, at)
 
 
 def can_rerun_checks(user: Any, submission: Submission) -> bool:

@@ -8,9 +8,19 @@ from django.conf import settings
 from django.db.models import Count, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
+from consortium.common.attention import AttentionItem
 from consortium.members.permissions import is_staff_admin, person_of
-from submissions.models import CheckRun, Finding, Submission, SubmissionVersion, Worker, WorkerPool
-from submissions.permissions import can_view_submission
+from submissions.models import (
+    CheckRun,
+    Finding,
+    InferenceScore,
+    Score,
+    Submission,
+    SubmissionVersion,
+    Worker,
+    WorkerPool,
+)
+from submissions.permissions import can_view_submission, results_published, upload_refusal
 from workinggroups import schedules
 from workinggroups import selectors as rounds
 from workinggroups.models import Round
@@ -26,6 +36,7 @@ def submissions_visible_to(user: Any, at: dt.datetime | None = None) -> QuerySet
     qs = Submission.objects.select_related("round__group", "organisation")
     if is_staff_admin(user):
         return qs
+    # permissions.results_published, as a query.
     allowed = Q(round__published=True, round__phases__kind="publication", round__phases__starts_at__lte=at)
     person = person_of(user)
     peer_rounds = Q(pk__in=[])
@@ -145,9 +156,6 @@ def worker_overview(now: dt.datetime | None = None) -> dict:
 
 def attention_items(user: Any) -> list:
     """Dashboard items: rounds the person's organisation can still upload to, and its failing versions."""
-    from consortium.portal.selectors import AttentionItem
-    from submissions.permissions import upload_refusal
-
     person = person_of(user)
     if person is None or person.organisation is None or not person.is_approved_member:
         return []
@@ -186,19 +194,10 @@ def attention_items(user: Any) -> list:
     return items
 
 
-def results_published(round: Round, at: dt.datetime | None = None) -> bool:
-    """Results are public once the round's publication moment has passed (the embargo ends)."""
-    at = at or timezone.now()
-    phase = rounds.round_phase(round, "publication")
-    return bool(round.published and phase is not None and at >= phase.starts_at)
-
-
 def published_results(round: Round) -> list[dict]:
     """The scores of every submission's counting version that passed, by benchmark (inference: by model
     and scenario), best first: the shortest time or latency, the highest throughput. Empty while the
     results are under embargo."""
-    from submissions.models import InferenceScore, Score
-
     if not results_published(round):
         return []
     # The counting version of each submission (latest in time), found in one query.

@@ -33,6 +33,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from consortium.audit.services import audit_record
+from consortium.common.dispatch import task_send
 from consortium.common.mail import site_link
 from consortium.members.models import Organisation
 from submissions import checks
@@ -367,13 +368,12 @@ def _announce(run: CheckRun) -> None:
 
     Robust: when the broker is away, the run stays queued in the database and the reaper announces
     it again once the message is found missing."""
-    from submissions.tasks import check_run_execute
-
     hard = settings.CHECK_TIME_LIMITS.get(run.kind, settings.CHECK_HARD_TIME_LIMIT)
     queue = _queue_of(run)
     run_id, attempt = run.pk, run.attempt
     transaction.on_commit(
-        lambda: check_run_execute.apply_async(
+        lambda: task_send(
+            "submissions.check_run_execute",
             kwargs={"run_id": run_id, "attempt": attempt},
             queue=queue,
             time_limit=hard,

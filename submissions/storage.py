@@ -33,6 +33,8 @@ from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.template.defaultfilters import filesizeformat
 
+from submissions.models import SubmissionVersion
+
 logger = logging.getLogger(__name__)
 
 ARCHIVE_SUFFIXES = (".tar.gz", ".tgz", ".tar", ".zip")
@@ -282,8 +284,6 @@ def _store_lock(exclusive: bool) -> Iterator[None]:
 
 
 def _referenced(sha256: str) -> bool:
-    from submissions.models import SubmissionVersion
-
     return SubmissionVersion.objects.filter(sha256=sha256).exists()
 
 
@@ -325,8 +325,6 @@ def archive_discard(sha256: str) -> bool:
 def archives_sweep(*, older_than: float | None = None) -> dict[str, int]:
     """Beat: remove blobs no version refers to, and leftovers in incoming/ of uploads whose process
     died (older than SUBMISSION_INCOMING_MAX_AGE). Never a blob a version refers to."""
-    from submissions.models import SubmissionVersion
-
     max_age = settings.SUBMISSION_INCOMING_MAX_AGE if older_than is None else older_than
     removed = leftovers = 0
     archives = storage_root() / "archives"

@@ -5,15 +5,15 @@ import logging
 
 from celery import shared_task
 
+from submissions import services, storage
+
 logger = logging.getLogger(__name__)
 
 
 @shared_task(name="portal.ping", bind=True, ignore_result=True)
 def ping(self, *, marker: str = "", **_: object) -> None:
     """Proves a worker runs tasks end to end: records that it saw `marker`."""
-    from submissions.services import ping_record
-
-    ping_record(marker=marker, hostname=self.request.hostname or "")
+    services.ping_record(marker=marker, hostname=self.request.hostname or "")
 
 
 @shared_task(
@@ -28,8 +28,6 @@ def check_run_execute(self, *, run_id: int, attempt: int = 1, **_: object) -> st
     """One attempt of one check. Only connection-level errors (database, broker) are retried, with
     backoff; the service turns everything else into an `errored` run with a finding. When the retries
     run out, the run stays queued and the reaper announces it again (at most CHECK_MAX_ATTEMPTS)."""
-    from submissions import services
-
     worker = self.request.hostname or "unknown"
     try:
         return services.check_run_execute(run_id=run_id, attempt=attempt, worker=worker)
@@ -47,13 +45,9 @@ def check_run_execute(self, *, run_id: int, attempt: int = 1, **_: object) -> st
 
 @shared_task(name="submissions.runs_reap", ignore_result=True)
 def runs_reap(**_: object) -> dict:
-    from submissions import services
-
     return services.runs_reap()
 
 
 @shared_task(name="submissions.archives_sweep", ignore_result=True)
 def archives_sweep(**_: object) -> dict:
-    from submissions import storage
-
     return storage.archives_sweep()

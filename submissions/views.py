@@ -13,8 +13,9 @@ from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
 from consortium.audit.client import client_address
+from consortium.common.forms import add_service_errors, error_text
+from consortium.common.pagination import paginate
 from consortium.members.permissions import is_staff_admin, person_of
-from consortium.portal.pagination import paginate
 from submissions import permissions, selectors, services, storage
 from submissions.forms import FindingFilterForm, FixWindowForm, UploadForm
 from submissions.models import CheckKind, CheckRun
@@ -35,10 +36,6 @@ FINDING_CHECK_ORDER = [
     CheckKind.RESULTS,
     CheckKind.SCORES,
 ]
-
-
-def _errors_text(exc: ValidationError) -> str:
-    return " ".join(exc.messages)
 
 
 @login_required
@@ -114,8 +111,7 @@ def _upload_form(request: HttpRequest, round: Round, organisation, handler) -> H
             status = 413 if isinstance(handler.refusal, storage.ArchiveTooLarge) else 400
             form.is_valid()
             form.errors.pop("archive", None)
-            for field, errs in handler.refusal.message_dict.items():
-                form.add_error(field if field in form.fields else None, errs)
+            add_service_errors(form, handler.refusal)
         elif form.is_valid():
             archive = form.cleaned_data["archive"]
             try:
@@ -133,11 +129,7 @@ def _upload_form(request: HttpRequest, round: Round, organisation, handler) -> H
             except ValidationError as exc:
                 if isinstance(exc, storage.ArchiveTooLarge):
                     status = 413
-                if hasattr(exc, "error_dict"):
-                    for field, errs in exc.error_dict.items():
-                        form.add_error(field if field in form.fields else None, errs)
-                else:
-                    form.add_error(None, exc)
+                add_service_errors(form, exc)
             else:
                 messages.success(request, f"Version {version.number} uploaded; its checks are queued.")
                 url = f"/submissions/{version.submission_id}/"
@@ -240,7 +232,7 @@ def run_rerun(request: HttpRequest, pk: int, run_id: int) -> HttpResponse:
         services.run_rerun(run=run, actor=request.user, ip_address=client_address(request))
         messages.success(request, f"{run.get_kind_display()} queued again (attempt {run.attempt + 1}).")
     except ValidationError as exc:
-        messages.error(request, _errors_text(exc))
+        messages.error(request, error_text(exc))
     return redirect("submissions:detail", pk=pk)
 
 
@@ -252,7 +244,7 @@ def run_cancel(request: HttpRequest, pk: int, run_id: int) -> HttpResponse:
         services.run_cancel(run=run, actor=request.user, ip_address=client_address(request))
         messages.success(request, f"{run.get_kind_display()} cancelled.")
     except ValidationError as exc:
-        messages.error(request, _errors_text(exc))
+        messages.error(request, error_text(exc))
     return redirect("submissions:detail", pk=pk)
 
 
@@ -274,7 +266,7 @@ def fix_window(request: HttpRequest, pk: int) -> HttpResponse:
         )
         messages.success(request, "Fix window opened: the organisation may upload a new version until it closes.")
     except ValidationError as exc:
-        messages.error(request, _errors_text(exc))
+        messages.error(request, error_text(exc))
     return redirect("submissions:detail", pk=pk)
 
 
@@ -307,7 +299,7 @@ def round_results(request: HttpRequest, slug: str) -> HttpResponse:
         {
             "round": round,
             "by_benchmark": by_benchmark,
-            "published": selectors.results_published(round),
+            "published": permissions.results_published(round),
             "still_checking": selectors.results_still_checking(round),
             "publication": phase.starts_at if phase else None,
         },

@@ -7,7 +7,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.test import Client
 
-from consortium.members.demo import DATASET_ADMINS_GROUP
+from consortium.common.permissions import DATASET_ADMINS_GROUP
 from consortium.members.models import OrganisationRole
 from tests.factories import MembershipFactory, OrganisationFactory, PersonFactory, UserFactory, member_of
 

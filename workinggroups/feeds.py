@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from icalendar import Calendar, Event, vRecur
 
-from consortium.portal.mail import site_link
+from consortium.common.mail import site_link
 from workinggroups import schedules, selectors
 from workinggroups.models import MeetingSeries, Round, RoundPhase, WorkingGroup
 
@@ -146,14 +146,7 @@ def _series_events(series: MeetingSeries, span: _Span) -> list[Event]:
     overrides = []
     for occurrence in series.occurrences.all():
         original = occurrence.original_start.astimezone(tz)
-        if not schedules.is_occurrence(
-            series.rrule,
-            original,
-            starts_on=series.starts_on,
-            start_time=series.start_time,
-            time_zone=series.time_zone,
-            ends_on=series.ends_on,
-        ):
+        if not series.has_meeting_at(original):
             continue  # left over from an earlier rule
         if occurrence.cancelled:
             master.add("exdate", original)

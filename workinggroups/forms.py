@@ -6,6 +6,7 @@ import datetime as dt
 from django import forms
 from django.core.exceptions import ValidationError
 
+from consortium.common.forms import add_service_errors  # noqa: F401 (workinggroups/views.py calls forms.add_service_errors)
 from consortium.members.models import Person
 from submissions import compliance
 from workinggroups import schedules
@@ -37,16 +38,6 @@ class DateTimeInput(forms.DateTimeInput):
 
 def time_zone_choices() -> list[tuple[str, str]]:
     return [(name, name) for name in schedules.time_zone_names()]
-
-
-def add_service_errors(form: forms.BaseForm, exc: ValidationError, field_map: dict[str, str] | None = None) -> None:
-    """Puts a service's errors on the form: field errors in place (after `field_map`), the rest on top."""
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc)
-        return
-    for key, errors in exc.error_dict.items():
-        field = (field_map or {}).get(key, key)
-        form.add_error(field if field in form.fields else None, errors)
 
 
 class JoinRequestForm(forms.Form):

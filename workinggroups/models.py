@@ -190,6 +190,17 @@ class MeetingSeries(models.Model):
     def duration(self) -> dt.timedelta:
         return dt.timedelta(minutes=self.duration_minutes)
 
+    def has_meeting_at(self, moment: dt.datetime) -> bool:
+        """Whether the series' rule puts a meeting at exactly `moment`."""
+        return schedules.is_occurrence(
+            self.rrule,
+            moment,
+            starts_on=self.starts_on,
+            start_time=self.start_time,
+            time_zone=self.time_zone,
+            ends_on=self.ends_on,
+        )
+
 
 class MeetingOccurrence(models.Model):
     """What differs for one meeting of a series: its agenda and minutes, cancelled, or moved."""

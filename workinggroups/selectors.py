@@ -21,6 +21,7 @@ from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
 
+from consortium.common.attention import AttentionItem
 from consortium.members.models import Organisation, OrganisationRole, Person
 from consortium.members.permissions import is_staff_admin, person_of
 from consortium.members.selectors import current_membership
@@ -407,7 +408,6 @@ def person_groups(person: Person) -> QuerySet[WorkingGroup]:
 
 def attention_items(user: Any) -> list:
     """Dashboard items for this person (join requests to decide, phases starting…)."""
-    from consortium.portal.selectors import AttentionItem
 
     items: list[AttentionItem] = []
     person = person_of(user)

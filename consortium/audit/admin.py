@@ -1,14 +1,8 @@
-import csv
-
 from django.contrib import admin
 from django.http import HttpRequest, StreamingHttpResponse
 
 from consortium.audit.models import AuditEvent
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
+from consortium.common.csv_export import csv_lines
 
 
 @admin.register(AuditEvent)
@@ -59,26 +53,23 @@ class AuditEventAdmin(admin.ModelAdmin):
 
 
 def audit_csv_response(queryset) -> StreamingHttpResponse:
-    writer = csv.writer(_Echo())
     header = ["at", "actor", "action", "target_type", "target_id", "target", "organisation", "ip", "reason"]
 
     def rows():
-        yield writer.writerow(header)
+        yield header
         for e in queryset.select_related("organisation").iterator(chunk_size=2000):
-            yield writer.writerow(
-                [
-                    e.at.isoformat(),
-                    e.actor_label,
-                    e.action,
-                    e.target_type,
-                    e.target_id,
-                    e.target_label,
-                    e.organisation.slug if e.organisation else "",
-                    e.ip_address or "",
-                    e.reason,
-                ]
-            )
+            yield [
+                e.at.isoformat(),
+                e.actor_label,
+                e.action,
+                e.target_type,
+                e.target_id,
+                e.target_label,
+                e.organisation.slug if e.organisation else "",
+                e.ip_address or "",
+                e.reason,
+            ]
 
-    response = StreamingHttpResponse(rows(), content_type="text/csv")
+    response = StreamingHttpResponse(csv_lines(rows()), content_type="text/csv")
     response["Content-Disposition"] = 'attachment; filename="audit-log.csv"'
     return response

@@ -1,2 +1,3 @@
-"""The bottom floor: helpers every app may use (mail outbox, absolute links). Imports no app of ours;
-apps register into it (mail gates) from their AppConfig.ready()."""
+"""The bottom floor (docs/architecture.md): helpers every app may use (mail outbox and absolute links,
+Markdown, pagination, CSV export, dashboard items, service errors on forms, staff groups, the seam
+from services to tasks). Imports no app of ours; apps register into it from their AppConfig.ready()."""

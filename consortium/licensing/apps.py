@@ -18,7 +18,7 @@ def grant_dataset_admin_permissions(**kwargs) -> None:
     group itself, so the permissions alone open nothing to other staff)."""
     from django.contrib.auth.models import Group, Permission
 
-    from consortium.members.demo import DATASET_ADMINS_GROUP
+    from consortium.common.permissions import DATASET_ADMINS_GROUP
 
     group, _ = Group.objects.get_or_create(name=DATASET_ADMINS_GROUP)
     perms = Permission.objects.filter(content_type__app_label="licensing", content_type__model__in=LICENSING_MODELS)
@@ -31,8 +31,11 @@ class LicensingConfig(AppConfig):
     verbose_name = "Dataset licensing"
 
     def ready(self) -> None:
+        from consortium.common.attention import register_attention_provider
+        from consortium.licensing.selectors import attention_items
         from consortium.licensing.services import grants_suspend_for_departure
         from consortium.members.services import register_departure_hook
 
         register_departure_hook(grants_suspend_for_departure)
+        register_attention_provider(attention_items, order=50)
         post_migrate.connect(grant_dataset_admin_permissions, sender=self, dispatch_uid="licensing-admin-perms")

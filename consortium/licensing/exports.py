@@ -1,11 +1,11 @@
 """CSV exports of grants, acceptances and access requests for dataset admins."""
 
-import csv
 from collections.abc import Iterable
 
 from django.http import HttpResponse
 from django.utils import timezone
 
+from consortium.common.csv_export import csv_write
 from consortium.licensing.models import Acceptance, AccessRequest, Grant
 
 
@@ -76,12 +76,6 @@ def request_rows(requests: Iterable[AccessRequest]):
         ]
 
 
-def _safe(value) -> str:
-    """Neutralises spreadsheet formulas in exported cells (CSV injection)."""
-    text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 EXPORTS = {
     "grants": (
         lambda: Grant.objects.select_related("dataset", "person__user", "organisation", "granted_by", "acceptance"),
@@ -102,7 +96,5 @@ def csv_response(kind: str, queryset=None) -> HttpResponse:
     all_rows, rows = EXPORTS[kind]
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{kind}-{timezone.now():%Y%m%d-%H%M}.csv"'
-    writer = csv.writer(response)
-    for row in rows(queryset if queryset is not None else all_rows()):
-        writer.writerow([_safe(v) for v in row])
+    csv_write(response, rows(queryset if queryset is not None else all_rows()))
     return response

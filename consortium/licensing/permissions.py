@@ -5,17 +5,15 @@ Whether a person may *access* a dataset is not decided here but by the one predi
 
 from typing import Any
 
+from consortium.common.permissions import DATASET_ADMINS_GROUP, is_active_staff_in_group
 from consortium.licensing.models import AccessRequest, Dataset
-from consortium.members.demo import DATASET_ADMINS_GROUP
 from consortium.members.models import Organisation
 from consortium.members.permissions import is_signatory, is_staff_admin, person_of
 
 
 def is_dataset_admin(user: Any) -> bool:
     """Staff accounts in the Dataset admins group."""
-    if not (getattr(user, "is_authenticated", False) and user.is_active and user.is_staff):
-        return False
-    return user.groups.filter(name=DATASET_ADMINS_GROUP).exists()
+    return is_active_staff_in_group(user, DATASET_ADMINS_GROUP)
 
 
 def can_administer_licensing(user: Any) -> bool:

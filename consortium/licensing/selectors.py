@@ -8,7 +8,9 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
+from consortium.common.attention import AttentionItem
 from consortium.licensing import permissions
+from consortium.licensing.access import Missing, access_decisions
 from consortium.licensing.models import (
     Acceptance,
     AccessRequest,
@@ -161,7 +163,6 @@ def expiring_grants(*, now: dt.datetime | None = None, days: int = 30) -> QueryS
 def attention_items(user: Any) -> list:
     """Dashboard items: requests to decide (admins), requests returned, agreements to (re-)accept,
     grants ending soon, signatures an organisation waits for."""
-    from consortium.portal.selectors import AttentionItem
 
     items: list = []
     work = pending_work(user)
@@ -188,8 +189,6 @@ def attention_items(user: Any) -> list:
                 "warning",
             )
         )
-    from consortium.licensing.access import Missing, access_decisions
-
     soon = timezone.now() + dt.timedelta(days=30)
     first_grants = {}
     for grant in grants_of(person).filter(state__in=Grant.LIVE_STATES):

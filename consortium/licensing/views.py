@@ -15,16 +15,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from consortium.audit.client import client_address
+from consortium.common.forms import add_service_errors, error_text
 from consortium.licensing import downloads, permissions, selectors, services
 from consortium.licensing.access import Missing, access_decision, access_decisions, cooldown_ends
 from consortium.licensing.forms import AcceptanceForm, AccessRequestForm, CatalogueFilterForm
 from consortium.licensing.models import AccessRequest, Dataset
 from consortium.members.permissions import person_of
 from consortium.members.selectors import organisation_people
-
-
-def _error_text(exc: ValidationError) -> str:
-    return " ".join(exc.messages)
 
 
 def with_dataset(view):
@@ -165,7 +162,7 @@ def get_access(request: HttpRequest, dataset: Dataset) -> HttpResponse:
     try:
         services.grant_take_up(dataset=dataset, person=person, actor=request.user, ip_address=client_address(request))
     except ValidationError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, error_text(exc))
     else:
         messages.success(request, f"You now have access to {dataset}.")
     return redirect("licensing:dataset", slug=dataset.slug)
@@ -206,7 +203,7 @@ def request_access(request: HttpRequest, dataset: Dataset) -> HttpResponse:
                         ip_address=client_address(request),
                     )
             except ValidationError as exc:
-                _form_errors(form, exc)
+                add_service_errors(form, exc)
             else:
                 messages.success(request, f"Your request for {dataset} was sent to the dataset admins.")
                 return redirect("licensing:dataset", slug=dataset.slug)
@@ -216,14 +213,6 @@ def request_access(request: HttpRequest, dataset: Dataset) -> HttpResponse:
         {"dataset": dataset, "form": form, "open_request": open_request},
         status=status,
     )
-
-
-def _form_errors(form, exc: ValidationError) -> None:
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc)
-        return
-    for field, errors in exc.error_dict.items():
-        form.add_error(field if field in form.fields else None, errors)
 
 
 @require_POST
@@ -240,7 +229,7 @@ def withdraw_request(request: HttpRequest, dataset: Dataset) -> HttpResponse:
                 access_request=open_request, actor=request.user, ip_address=client_address(request)
             )
         except ValidationError as exc:
-            messages.error(request, _error_text(exc))
+            messages.error(request, error_text(exc))
         else:
             messages.success(request, "Your request was withdrawn.")
     return redirect("licensing:dataset", slug=dataset.slug)
@@ -283,7 +272,7 @@ def accept(request: HttpRequest, dataset: Dataset) -> HttpResponse:
                     page_errors = exc.messages
                     form = AcceptanceForm(initial={"version_id": version.pk, "text_sha256": version.text_sha256})
                 else:
-                    _form_errors(form, exc)
+                    add_service_errors(form, exc)
             else:
                 who = f" for {organisation}" if by_organisation else ""
                 messages.success(request, f"You accepted “{dataset.agreement}” version {version.label}{who}.")

@@ -14,6 +14,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import transaction
 
+from consortium.common.permissions import DATASET_ADMINS_GROUP
 from consortium.members.models import (
     EmailDomain,
     Membership,
@@ -41,7 +42,6 @@ TIERS = [
     ("Affiliate", "affiliate", False, 0, False, 10_000, 10),
 ]
 
-DATASET_ADMINS_GROUP = "Dataset admins"
 
 # email, full name, organisation slug or None, roles, staff, superuser
 DEMO_LOGINS = [

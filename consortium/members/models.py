@@ -9,6 +9,8 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from consortium.members import countries
+
 
 class UserManager(BaseUserManager):
     use_in_migrations = True
@@ -90,9 +92,7 @@ class Organisation(models.Model):
 
     @property
     def country_name(self) -> str:
-        from consortium.members.countries import country_name
-
-        return country_name(self.country)
+        return countries.country_name(self.country)
 
 
 class EmailDomain(models.Model):

@@ -5,10 +5,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import ngettext
 
+from consortium.common.attention import AttentionItem
 from consortium.members.countries import country_name
 from consortium.members.models import Invitation, Membership, Organisation, OrganisationRole, Person
+from consortium.members.permissions import person_of
 
 
 def current_membership(organisation: Organisation, day: dt.date | None = None) -> Membership | None:
@@ -121,3 +125,57 @@ def organisations_managed_by(user: Any) -> QuerySet[Organisation]:
         people__user=user,
         people__affiliation=Person.Affiliation.APPROVED,
     ).distinct()
+
+
+def attention_items(user: Any) -> list[AttentionItem]:
+    """Dashboard items: invitations, an affiliation waiting for approval, and for primary contacts the
+    people asking to join and memberships that end or need renewal."""
+    items: list[AttentionItem] = []
+    person = person_of(user)
+    for invitation in pending_invitations_for(user):
+        items.append(
+            AttentionItem(
+                f"Invitation to join {invitation.organisation}",
+                f"Expires {invitation.expires_at:%d %b %Y}.",
+                reverse("members:invitation_inbox"),
+            )
+        )
+    if person is not None and person.affiliation == person.Affiliation.PENDING:
+        items.append(
+            AttentionItem(
+                f"Waiting for {person.organisation} to approve you",
+                "Its primary contact has been asked to confirm that you work there.",
+            )
+        )
+    soon = timezone.localdate() + dt.timedelta(days=60)
+    for organisation in organisations_managed_by(user):
+        roster = reverse("members:roster", kwargs={"slug": organisation.slug})
+        pending = organisation_pending_people(organisation).count()
+        if pending:
+            items.append(
+                AttentionItem(
+                    ngettext("%(n)d person asks to join %(org)s", "%(n)d people ask to join %(org)s", pending)
+                    % {"n": pending, "org": organisation},
+                    "Approve colleagues or decline strangers.",
+                    roster,
+                    "warning",
+                )
+            )
+        membership = current_membership(organisation)
+        if membership is None or membership.status in (Membership.Status.GRACE, Membership.Status.LAPSED):
+            items.append(
+                AttentionItem(
+                    f"{organisation}'s membership needs renewal",
+                    membership.status_label if membership else "No membership.",
+                    reverse("members:organisation", kwargs={"slug": organisation.slug}),
+                    "warning",
+                )
+            )
+        elif membership.end and membership.end <= soon:
+            items.append(
+                AttentionItem(
+                    f"{organisation}'s membership ends on {membership.end:%d %b %Y}",
+                    "Talk to consortium staff about renewal.",
+                )
+            )
+    return items

@@ -10,14 +10,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from consortium.audit.client import client_address
+from consortium.common.forms import add_service_errors, error_text
+from consortium.common.pagination import paginate
 from consortium.members import permissions, selectors, services
 from consortium.members.forms import DirectoryFilterForm, InvitationForm, ProfileForm, ReasonForm, RoleForm
 from consortium.members.models import Invitation, Organisation, Person
-from consortium.portal.pagination import paginate
-
-
-def _error_text(exc: ValidationError) -> str:
-    return " ".join(exc.messages)
 
 
 @login_required
@@ -79,7 +76,7 @@ def roster(request: HttpRequest, org: Organisation) -> HttpResponse:
                 ip_address=client_address(request),
             )
         except ValidationError as exc:
-            _add_errors(invite_form, exc)
+            add_service_errors(invite_form, exc)
         else:
             messages.success(request, f"Invitation sent to {invitation.email}.")
             return redirect("members:roster", slug=org.slug)
@@ -98,20 +95,11 @@ def roster(request: HttpRequest, org: Organisation) -> HttpResponse:
     )
 
 
-def _add_errors(form, exc: ValidationError) -> None:
-    """Puts a service's errors on the form: field errors in place, the rest on top."""
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc)
-        return
-    for field, errors in exc.error_dict.items():
-        form.add_error(field if field in form.fields else None, errors)
-
-
 def _roster_action(request: HttpRequest, org: Organisation, action, success: str) -> HttpResponse:
     try:
         action()
     except ValidationError as exc:
-        messages.error(request, _error_text(exc))
+        messages.error(request, error_text(exc))
     else:
         messages.success(request, success)
     return redirect("members:roster", slug=org.slug)
@@ -213,7 +201,7 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
         try:
             services.invitation_accept(token=token, user=request.user, ip_address=client_address(request))
         except ValidationError as exc:
-            error = _error_text(exc)
+            error = error_text(exc)
         else:
             messages.success(request, f"Welcome to {found.organisation}.")
             return redirect("members:organisation", slug=found.organisation.slug)

@@ -3,7 +3,6 @@ Everything here is public (published results only); bad input gives a message, n
 
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -15,8 +14,8 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 
-from consortium.portal.pagination import paginate
-from submissions.api import _csv_cell
+from consortium.common.csv_export import csv_lines
+from consortium.common.pagination import paginate
 from submissions.results import charts, selectors
 from submissions.review.selectors import result_citation
 
@@ -269,11 +268,6 @@ def _export_rows(request: HttpRequest, view: selectors.View) -> Iterator[dict[st
         yield out
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
 def _too_big(view: selectors.View) -> HttpResponse | None:
     limit = getattr(settings, "RESULTS_EXPORT_MAX_ROWS", 200_000)
     count = selectors.filtered(view).count()
@@ -297,14 +291,13 @@ def export_csv(request: HttpRequest) -> HttpResponse:
     if refused:
         return refused
     columns = EXPORT_COLUMNS + (DERIVED_COLUMNS if view.derived else [])
-    writer = csv.writer(_Echo())
 
-    def lines() -> Iterator[str]:
-        yield writer.writerow(columns)
+    def rows() -> Iterator[list[Any]]:
+        yield columns
         for r in _export_rows(request, view):
-            yield writer.writerow([_csv_cell(r.get(c)) for c in columns])
+            yield [r.get(c) for c in columns]
 
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(csv_lines(rows()), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{_filename("csv")}"'
     return response
 

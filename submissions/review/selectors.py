@@ -10,6 +10,7 @@ from django.db.models import Count, Prefetch, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
+from consortium.common.attention import AttentionItem
 from consortium.members.permissions import is_staff_admin, person_of
 from submissions import selectors as submission_selectors
 from submissions import services as submission_services
@@ -22,8 +23,10 @@ from submissions.review.models import (
     PublishedResult,
     PublishedScore,
     ReviewAssignment,
+    RoundReview,
     Vote,
     Withdrawal,
+    default_tie_break,
 )
 from workinggroups import schedules
 from workinggroups import selectors as rounds
@@ -165,8 +168,6 @@ def review_dashboard(round: Round, at: dt.datetime | None = None) -> dict[str, A
 
 
 def round_tie_break_order(round: Round) -> list[str]:
-    from submissions.review.models import RoundReview, default_tie_break
-
     review = RoundReview.objects.filter(round=round).first()
     return list(review.tie_break_order) if review else default_tie_break()
 
@@ -219,7 +220,6 @@ def withdrawn_submission_ids(round: Round) -> set[int]:
 def attention_items(user: Any) -> list:
     """Dashboard items: objections waiting for the organisation's answer, open votes it has not
     voted in, and the review of the rounds a chair runs."""
-    from consortium.portal.selectors import AttentionItem
 
     items = []
     now = timezone.now()

@@ -10,14 +10,11 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from consortium.audit.client import client_address
+from consortium.common.forms import add_service_errors, error_text
 from submissions import selectors as submission_selectors
 from submissions.review import forms, permissions, selectors, services
 from submissions.review.models import Objection, Vote
 from workinggroups import selectors as rounds
-
-
-def _text(exc: Exception) -> str:
-    return " ".join(getattr(exc, "messages", None) or [str(exc)])
 
 
 def _round(request: HttpRequest, slug: str):
@@ -55,7 +52,7 @@ def tie_break(request: HttpRequest, slug: str) -> HttpResponse:
         )
         messages.success(request, "Tie-break order saved.")
     except (PermissionDenied, ValidationError) as exc:
-        messages.error(request, _text(exc))
+        messages.error(request, error_text(exc))
     return redirect("submissions:review_dashboard", slug=slug)
 
 
@@ -67,7 +64,7 @@ def assign_reviews(request: HttpRequest, slug: str) -> HttpResponse:
         made = services.review_assignments_make(actor=request.user, round=round)
         messages.success(request, f"{len(made)} review assignments added.")
     except (PermissionDenied, ValidationError) as exc:
-        messages.error(request, _text(exc))
+        messages.error(request, error_text(exc))
     return redirect("submissions:review_dashboard", slug=slug)
 
 
@@ -102,13 +99,9 @@ def objection_new(request: HttpRequest, slug: str) -> HttpResponse:
                 messages.success(request, f"Objection {objection.pk} filed against {submission.organisation}.")
                 return redirect("submissions:objection", pk=objection.pk)
             except PermissionDenied as exc:
-                form.add_error(None, _text(exc))
+                form.add_error(None, error_text(exc))
             except ValidationError as exc:
-                if hasattr(exc, "error_dict"):
-                    for field, errs in exc.error_dict.items():
-                        form.add_error(field if field in form.fields else None, errs)
-                else:
-                    form.add_error(None, exc)
+                add_service_errors(form, exc)
     return render(request, "submissions/review/objection_new.html", {"round": round, "form": form}, status=status)
 
 
@@ -154,7 +147,7 @@ def _objection_action(request: HttpRequest, pk: int, action, success: str, form_
         action(objection, form.cleaned_data if form else {})
         messages.success(request, success)
     except (PermissionDenied, ValidationError) as exc:
-        messages.error(request, _text(exc))
+        messages.error(request, error_text(exc))
     return redirect("submissions:objection", pk=pk)
 
 
@@ -259,7 +252,7 @@ def vote_new(request: HttpRequest, slug: str) -> HttpResponse:
         messages.success(request, "Vote opened.")
         return redirect("submissions:ballot", pk=vote.pk)
     except (PermissionDenied, ValidationError) as exc:
-        messages.error(request, _text(exc))
+        messages.error(request, error_text(exc))
     return redirect("submissions:review_dashboard", slug=slug)
 
 
@@ -287,7 +280,7 @@ def ballot(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, "Your organisation's ballot is recorded.")
             return redirect("submissions:ballot", pk=pk)
         except (PermissionDenied, ValidationError) as exc:
-            messages.error(request, _text(exc))
+            messages.error(request, error_text(exc))
             status = 400
         vote = _vote(request, pk)
     organisation = permissions.submitting_organisation_of(request.user, vote.round)
@@ -320,7 +313,7 @@ def vote_close(request: HttpRequest, pk: int) -> HttpResponse:
         vote = services.vote_close(actor=request.user, vote=vote)
         messages.success(request, f"Vote closed: {vote.winner.label if vote.winner else 'no ballots'}.")
     except (PermissionDenied, ValidationError) as exc:
-        messages.error(request, _text(exc))
+        messages.error(request, error_text(exc))
     return redirect("submissions:ballot", pk=pk)
 
 
@@ -346,7 +339,7 @@ def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, f"{submission} is withdrawn; it will not be published.")
                 return redirect("submissions:detail", pk=pk)
             except (PermissionDenied, ValidationError) as exc:
-                form.add_error(None, _text(exc))
+                form.add_error(None, error_text(exc))
     return render(request, "submissions/review/withdraw.html", {"submission": submission, "form": form}, status=status)
 
 

@@ -1,5 +1,8 @@
 """The audit log is append-only and staff export it as CSV from the admin."""
 
+import csv
+import io
+
 import pytest
 
 from consortium.audit.models import AuditEvent
@@ -34,6 +37,13 @@ def test_staff_exports_filtered_log_as_csv(roles):
     lines = body.strip().splitlines()
     assert lines[0].startswith("at,actor,action")
     assert len(lines) == 2 and "roster.role_granted" in lines[1] and "primary@acme.test" in lines[1]
+
+
+def test_audit_export_cells_cannot_become_spreadsheet_formulas(roles):
+    audit_record(actor=None, action="other.thing", reason='=HYPERLINK("http://evil.example")')
+    response = roles.client("staff").get("/admin/audit/auditevent/", {"action": "other.thing", "export": "csv"})
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows[1][-1] == '\'=HYPERLINK("http://evil.example")'
 
 
 @pytest.mark.parametrize("role", ["member", "submitter", "primary", "chair"])

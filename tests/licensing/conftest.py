@@ -4,7 +4,7 @@ in demo mode (as the seeded licensing@example.org is), and mail kept in memory."
 import pytest
 from django.contrib.auth.models import Group
 
-from consortium.members.demo import DATASET_ADMINS_GROUP
+from consortium.common.permissions import DATASET_ADMINS_GROUP
 from tests.conftest import with_mfa
 from tests.factories import PersonFactory, UserFactory
 

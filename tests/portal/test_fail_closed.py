@@ -97,7 +97,7 @@ def test_staff_pages_need_mfa(roles, who, url):
     if who == "dataset_admin":
         from django.contrib.auth.models import Group
 
-        from consortium.members.demo import DATASET_ADMINS_GROUP
+        from consortium.common.permissions import DATASET_ADMINS_GROUP
 
         user.groups.add(Group.objects.get_or_create(name=DATASET_ADMINS_GROUP)[0])
     PersonFactory(user=user)

@@ -4,9 +4,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
+from consortium.common.pagination import PER_PAGE
 from consortium.licensing.access import access_decision, access_decisions
 from consortium.licensing.models import Dataset
-from consortium.portal.pagination import PER_PAGE
 from consortium.portal.scale import ScaleCounts
 from submissions.models import Submission
 

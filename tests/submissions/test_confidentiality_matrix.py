@@ -15,6 +15,7 @@ from consortium.common.models import OutgoingMail
 from submissions import notices, services
 from submissions.models import Submission, SubmissionVersion
 from submissions.permissions import can_view_submission
+from submissions.selectors import submissions_visible_to
 from tests.factories import MembershipFactory, OrganisationFactory
 from tests.submissions.factories import make_chair, open_round, register, submitter_of
 from workinggroups.models import RoundPhase
@@ -126,6 +127,8 @@ def test_pages_api_and_mail_give_the_predicates_answer(roles, other_submitter, r
     user = _user(roles, other_submitter, role, submission)
     may_know = can_view_submission(user or AnonymousUser(), submission)
     assert may_know == _expected(role, phase)
+    # The same rule as a query, for lists: it must agree with the predicate in every cell.
+    assert submissions_visible_to(user or AnonymousUser()).filter(pk=submission.pk).exists() == may_know
     client = _client(roles, user)
 
     page = client.get(f"/submissions/{submission.pk}/")

@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
-from consortium.portal.markdown import render_markdown
+from consortium.common.markdown import render_markdown
 from tests.workinggroups.factories import JoinRequestFactory, MeetingSeriesFactory, round_with_phases
 from workinggroups.models import (
     CalendarFeed,

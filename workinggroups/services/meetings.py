@@ -9,7 +9,6 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from consortium.audit.services import audit_record
-from workinggroups import schedules
 from workinggroups.models import (
     MeetingOccurrence,
     MeetingSeries,
@@ -94,14 +93,7 @@ def meeting_occurrence_update(
     its iCalendar SEQUENCE; its UID (the series') and RECURRENCE-ID (the original start) stay."""
     series = MeetingSeries.objects.select_for_update().select_related("group").get(pk=series.pk)
     _require_manager(actor, series.group)
-    if not schedules.is_occurrence(
-        series.rrule,
-        original_start,
-        starts_on=series.starts_on,
-        start_time=series.start_time,
-        time_zone=series.time_zone,
-        ends_on=series.ends_on,
-    ):
+    if not series.has_meeting_at(original_start):
         raise ValidationError("The series has no meeting at that time.")
     if moved_to is not None and cancelled:
         raise ValidationError({"moved_to": "A cancelled meeting cannot also be moved; choose one."})

@@ -4,7 +4,7 @@ import datetime as dt
 
 from django import template
 
-from consortium.portal.markdown import render_markdown
+from consortium.common.markdown import render_markdown
 from workinggroups import schedules
 
 register = template.Library()

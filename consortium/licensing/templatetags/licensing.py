@@ -2,14 +2,14 @@
 
 from django import template
 
-from consortium.portal import markdown
+from consortium.common import markdown
 
 register = template.Library()
 
 
 @register.filter
 def render_markdown(text: str) -> str:
-    """Markdown to safe HTML: the portal's one renderer (consortium/portal/markdown.py)."""
+    """Markdown to safe HTML: the portal's one renderer (consortium/common/markdown.py)."""
     return markdown.render_markdown(text)
 
 
