@@ -324,7 +324,35 @@ def inference_report(root: Path, ruleset: str, division: str) -> dict:
     from submissions.compliance.inference import check_inference_submitter
 
     report = check_inference_submitter(root, ruleset, division)
-    return {**report.to_dict(), "results": [r.to_dict() for r in report.results]}
+    systems = {r.system for r in report.results}
+    return {
+        **report.to_dict(),
+        "results": [r.to_dict() for r in report.results],
+        "systems": {name: inference_system_columns(root / "systems" / f"{name}.json") for name in sorted(systems)},
+    }
+
+
+def inference_system_columns(path: Path) -> dict:
+    """The results table's system columns from a system description: its name, accelerator and
+    accelerator count (per node × nodes); blank where the description is missing or malformed (the
+    checker's findings say so)."""
+    try:
+        desc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        desc = None
+    if not isinstance(desc, dict):
+        return {"system_name": "", "accelerator": "", "accelerator_count": None}
+    try:
+        count: int | None = int(str(desc.get("accelerators_per_node")).strip()) * int(
+            str(desc.get("number_of_nodes")).strip()
+        )
+    except ValueError:
+        count = None
+    return {
+        "system_name": str(desc.get("system_name") or ""),
+        "accelerator": str(desc.get("accelerator_model_name") or ""),
+        "accelerator_count": count,
+    }
 
 
 def inference_check(kind: str, report: dict) -> CheckOutcome:
@@ -365,11 +393,14 @@ def inference_check(kind: str, report: dict) -> CheckOutcome:
             return CheckOutcome(state, [], message=message)
         return CheckOutcome(state, rules, verdict=report["verdict"])
     if kind == "scores":
-        scores = inference_scores(results)
+        scores = inference_scores(results, report.get("systems") or {})
         lines = [f"results/{s['system']}/{s['model']}/{s['scenario']}: {s['value']:g} {s['units']}" for s in scores]
         message = f"{len(scores)} passing results with scores" + (": " + "; ".join(lines) if lines else "")
         return CheckOutcome("passed", [], message=message[:5000], scores=scores)
     return CheckOutcome("errored", message=f"Unknown check kind {kind!r}.")
+
+
+INFERENCE_SYSTEM_COLUMNS = ("system_name", "accelerator", "accelerator_count")
 
 
 def _number(value: Any) -> float | None:
@@ -380,10 +411,12 @@ def _number(value: Any) -> float | None:
     return number if number == number and abs(number) != float("inf") else None
 
 
-def inference_scores(results: list[dict]) -> list[dict]:
+def inference_scores(results: list[dict], systems: dict[str, dict] | None = None) -> list[dict]:
     """The score of each passing result folder (ResultReport.to_dict), as the portal stores it: the
     official checker's value and units, the model's first accuracy metric (the accuracy-versus-
-    performance chart's) with all of them, and the power reading where power was measured."""
+    performance chart's) with all of them, the power reading where power was measured, and the
+    system's name and accelerators (``inference_system_columns``, by system) where known."""
+    systems = systems or {}
     out = []
     for r in results:
         value = _number(r.get("score"))
@@ -406,6 +439,7 @@ def inference_scores(results: list[dict]) -> list[dict]:
                 "accuracy_values": accuracy,
                 "power": _number(power.get("metric")),
                 "power_units": power.get("units") or "",
+                **{k: v for k, v in (systems.get(r["system"]) or {}).items() if k in INFERENCE_SYSTEM_COLUMNS},
             }
         )
     return out

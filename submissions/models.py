@@ -338,6 +338,10 @@ class InferenceScore(models.Model):
     accuracy_values = models.JSONField(default=dict, blank=True, help_text="Every metric of accuracy.txt")
     power = models.FloatField(null=True, blank=True, help_text="Where power is measured")
     power_units = models.CharField(max_length=20, blank=True)
+    # the results table's system columns, from systems/<system>.json
+    system_name = models.CharField(max_length=300, blank=True, default="")
+    accelerator = models.CharField(max_length=300, blank=True, default="")
+    accelerator_count = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["version", "model", "scenario", "system"]

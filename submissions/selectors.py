@@ -212,9 +212,9 @@ def published_results(round: Round) -> list[dict]:
         rows = [
             {
                 "benchmark": f"{s.model}, {s.scenario}",
-                "system": s.system,
-                "accelerator": "",
-                "accelerator_count": None,
+                "system": s.system_name or s.system,
+                "accelerator": s.accelerator,
+                "accelerator_count": s.accelerator_count,
                 "score": s.value,
                 "units": s.units,
                 "lower_is_better": s.lower_is_better,

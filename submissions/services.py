@@ -597,13 +597,14 @@ def inference_scores_clean(raw: Any) -> list[dict[str, Any]]:
             if isinstance(accuracy_values, dict)
             else {},
             "power": number(s.get("power")),
+            "accelerator_count": _count(s.get("accelerator_count")),
         }
         out.setdefault((score["system"], score["model"], score["scenario"]), score)
     return list(out.values())
 
 
 INFERENCE_SCORE_TEXT = ("system", "model", "mlperf_model", "scenario", "division", "units", "accuracy_metric",
-                        "power_units")  # fmt: skip
+                        "power_units", "system_name", "accelerator")  # fmt: skip
 
 
 def _portal_finding(check: str, message: str) -> dict[str, Any]:

@@ -177,7 +177,8 @@ def test_round_results_group_by_model_and_scenario_best_first(checked, client):
     assert offline.index("Initech") < offline.index("Acme"), "2000 samples/s before 1000"
     assert "Latency (ms), lowest first" in single
     assert single.index("Acme") < single.index("Initech"), "1 ms before 3 ms"
-    assert "acc 76.46" in offline and "Hooli" not in page and "41927" not in page
+    assert "acc 76.46" in offline and "<td>8 × x</td>" in offline  # the builder's system description
+    assert "Hooli" not in page and "41927" not in page
 
 
 def test_explorer_sorts_inference_scores_best_first_and_exports_value_units_and_accuracy(checked, client):

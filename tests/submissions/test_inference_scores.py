@@ -84,6 +84,7 @@ def test_passing_results_store_the_checkers_scores_with_units_and_accuracy(round
     assert (first.system, first.model, first.mlperf_model, first.division) == ("sys8", "resnet", "resnet", "closed")
     assert (first.accuracy, first.accuracy_metric, first.accuracy_values) == (76.46, "acc", {"acc": "76.460"})
     assert first.power is None and first.power_units == ""
+    assert (first.system_name, first.accelerator, first.accelerator_count) == ("x", "x", 8)  # systems/sys8.json
     assert not Score.objects.filter(version=version).exists(), "no time-to-train rows for an inference round"
 
 
@@ -161,12 +162,24 @@ def test_inference_scores_are_read_from_the_report_with_power_where_measured():
         "power": {"metric": 412.5, "units": "Watts", "efficiency": 2.4}, "findings": [],
     }  # fmt: skip
     failing = {**result, "scenario": "Server", "verdict": "fail", "score": None, "units": None}
-    [score] = checks.inference_scores([result, failing])
+    systems = {"sys8": {"system_name": "Acme 8", "accelerator": "X1", "accelerator_count": 8, "other": "left out"}}
+    [score] = checks.inference_scores([result, failing], systems)
     assert score == {
         "system": "sys8", "model": "resnet50", "mlperf_model": "resnet", "scenario": "Offline", "division": "closed",
         "value": 1000.5, "units": "Samples/s", "accuracy": 76.1, "accuracy_metric": "acc",
         "accuracy_values": {"acc": "76.1", "extra": "1"}, "power": 412.5, "power_units": "Watts",
+        "system_name": "Acme 8", "accelerator": "X1", "accelerator_count": 8,
     }  # fmt: skip
+    assert "system_name" not in checks.inference_scores([result])[0], "no description: no system columns"
+
+
+def test_system_columns_of_a_missing_or_malformed_description_are_blank(tmp_path):
+    blank = {"system_name": "", "accelerator": "", "accelerator_count": None}
+    assert checks.inference_system_columns(tmp_path / "none.json") == blank
+    (tmp_path / "bad.json").write_bytes(b"\xff{not json")
+    assert checks.inference_system_columns(tmp_path / "bad.json") == blank
+    (tmp_path / "odd.json").write_text('{"system_name": "S", "accelerators_per_node": "many", "number_of_nodes": 2}')
+    assert checks.inference_system_columns(tmp_path / "odd.json") == {**blank, "system_name": "S"}
 
 
 def test_inference_scores_are_fitted_to_the_table_whatever_they_hold():
