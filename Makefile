@@ -27,9 +27,12 @@ test: $(STAMP)
 	@sh .ci/ensure-chromium
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# mypy reads its files and strictness from pyproject.toml ([tool.mypy]); its Django plugin loads
+# tests.settings, hence development mode (exported above).
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 	$(PY) manage.py makemigrations --check --dry-run
 
 format: $(STAMP)

@@ -1,12 +1,11 @@
 """Who may see and do what with submissions."""
 
 import datetime as dt
-from typing import Any
 
 from django.utils import timezone
 
 from consortium.members.models import Organisation
-from consortium.members.permissions import is_staff_admin, is_submitter, person_of
+from consortium.members.permissions import Viewer, is_staff_admin, is_submitter, person_of
 from consortium.members.selectors import current_membership
 from submissions.models import Submission
 from workinggroups import selectors as rounds
@@ -19,7 +18,7 @@ def organisation_may_submit(organisation: Organisation) -> bool:
     return bool(membership and membership.is_in_good_standing and membership.tier.may_submit_results)
 
 
-def upload_refusal(user: Any, round: Round, organisation: Organisation) -> str | None:
+def upload_refusal(user: Viewer, round: Round, organisation: Organisation) -> str | None:
     """Why `user` may not upload for `organisation` to `round`, or None when they may."""
     if not is_submitter(user, organisation):
         return f"Only people with the submitter role at {organisation} can upload its submissions."
@@ -50,7 +49,7 @@ def organisation_submitted_to(round: Round, organisation_id: int | None) -> bool
     return Submission.objects.filter(round=round, organisation_id=organisation_id, versions__in_time=True).exists()
 
 
-def can_view_submission(user: Any, submission: Submission, at: dt.datetime | None = None) -> bool:
+def can_view_submission(user: Viewer, submission: Submission, at: dt.datetime | None = None) -> bool:
     """The one answer to "who may know about this submission now" (pages, API, mail, exports).
 
     Before the deadline (plus grace) only the submitting organisation; after it also, for peer
@@ -60,25 +59,25 @@ def can_view_submission(user: Any, submission: Submission, at: dt.datetime | Non
     if is_staff_admin(user):
         return True
     person = person_of(user)
-    approved = person is not None and person.is_approved_member
-    if approved and person.organisation_id == submission.organisation_id:
+    member = person if person is not None and person.is_approved_member else None
+    if member is not None and member.organisation_id == submission.organisation_id:
         return True
     round = submission.round
     if _after_deadline(round, at):
         if is_chair(user, round.group):
             return True
-        if approved and organisation_submitted_to(round, person.organisation_id):
+        if member is not None and organisation_submitted_to(round, member.organisation_id):
             return True
     return results_published(round, at)
 
 
-def can_rerun_checks(user: Any, submission: Submission) -> bool:
+def can_rerun_checks(user: Viewer, submission: Submission) -> bool:
     return is_staff_admin(user) or is_chair(user, submission.round.group)
 
 
-def can_open_fix_window(user: Any, submission: Submission) -> bool:
+def can_open_fix_window(user: Viewer, submission: Submission) -> bool:
     return is_staff_admin(user) or is_chair(user, submission.round.group)
 
 
-def can_cancel_checks(user: Any, submission: Submission) -> bool:
+def can_cancel_checks(user: Viewer, submission: Submission) -> bool:
     return can_rerun_checks(user, submission) or is_submitter(user, submission.organisation)

@@ -9,7 +9,7 @@ from django.db.models import Count, Max, OuterRef, Prefetch, Q, QuerySet, Subque
 from django.utils import timezone
 
 from consortium.common.attention import AttentionItem
-from consortium.members.permissions import is_staff_admin, person_of
+from consortium.members.permissions import Viewer, is_staff_admin, person_of
 from submissions.models import (
     CheckRun,
     Finding,
@@ -27,7 +27,7 @@ from workinggroups.models import Round
 from workinggroups.permissions import chaired_groups
 
 
-def submissions_visible_to(user: Any, at: dt.datetime | None = None) -> QuerySet[Submission]:
+def submissions_visible_to(user: Viewer, at: dt.datetime | None = None) -> QuerySet[Submission]:
     """Every submission `user` may see now, as `permissions.can_view_submission` decides: their
     organisation's; after the deadline (plus grace) every submission of the rounds their
     organisation submitted to and of their groups' rounds (chairs); published rounds' (everyone);
@@ -55,7 +55,7 @@ def submissions_visible_to(user: Any, at: dt.datetime | None = None) -> QuerySet
     return qs.filter(allowed).distinct()
 
 
-def submission_for(user: Any, pk: int) -> Submission | None:
+def submission_for(user: Viewer, pk: int) -> Submission | None:
     submission = Submission.objects.select_related("round__group", "organisation").filter(pk=pk).first()
     if submission is None or not can_view_submission(user, submission):
         return None
@@ -95,7 +95,7 @@ def version_findings(version: SubmissionVersion, *, severity: str = "", check: s
     return qs.order_by("path", "line", "id")
 
 
-def round_submissions_for(user: Any, round: Round) -> QuerySet[Submission]:
+def round_submissions_for(user: Viewer, round: Round) -> QuerySet[Submission]:
     return (
         submissions_visible_to(user)
         .filter(round=round)
@@ -116,7 +116,7 @@ def disagreements() -> QuerySet[SubmissionVersion]:
     )
 
 
-def worker_overview(now: dt.datetime | None = None) -> dict:
+def worker_overview(now: dt.datetime | None = None) -> dict[str, Any]:
     now = now or timezone.now()
     cutoff = now - dt.timedelta(seconds=settings.WORKER_STALE_AFTER)
     pools = list(WorkerPool.objects.all())
@@ -154,7 +154,7 @@ def worker_overview(now: dt.datetime | None = None) -> dict:
     }
 
 
-def attention_items(user: Any) -> list:
+def attention_items(user: Viewer) -> list:
     """Dashboard items: rounds the person's organisation can still upload to, and its failing versions."""
     person = person_of(user)
     if person is None or person.organisation is None or not person.is_approved_member:
@@ -194,7 +194,7 @@ def attention_items(user: Any) -> list:
     return items
 
 
-def published_results(round: Round) -> list[dict]:
+def published_results(round: Round) -> list[dict[str, Any]]:
     """The scores of every submission's counting version that passed, by benchmark (inference: by model
     and scenario), best first: the shortest time or latency, the highest throughput. Empty while the
     results are under embargo."""

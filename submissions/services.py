@@ -24,18 +24,19 @@ import time
 from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, InterfaceError, OperationalError, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from consortium.audit.services import audit_record
 from consortium.common.dispatch import task_send
 from consortium.common.mail import site_link
-from consortium.members.models import Organisation
+from consortium.members.models import Organisation, User
 from submissions import checks
 from submissions.models import (
     ApiToken,
@@ -98,7 +99,7 @@ def _token_hash(raw: str) -> str:
 
 
 @transaction.atomic
-def api_token_create(*, user: Any, name: str, ip_address: str | None = None) -> tuple[ApiToken, str]:
+def api_token_create(*, user: User, name: str, ip_address: str | None = None) -> tuple[ApiToken, str]:
     name = name.strip()
     if not name:
         raise ValidationError({"name": "Give the token a name, e.g. the machine or script that uses it."})
@@ -109,7 +110,7 @@ def api_token_create(*, user: Any, name: str, ip_address: str | None = None) -> 
 
 
 @transaction.atomic
-def api_token_revoke(*, token: ApiToken, actor: Any, ip_address: str | None = None) -> ApiToken:
+def api_token_revoke(*, token: ApiToken, actor: User, ip_address: str | None = None) -> ApiToken:
     if token.user_id != actor.pk:
         raise PermissionDenied("You can only revoke your own tokens.")
     if token.revoked_at is None:
@@ -119,7 +120,7 @@ def api_token_revoke(*, token: ApiToken, actor: Any, ip_address: str | None = No
     return token
 
 
-def api_token_authenticate(raw: str) -> Any | None:
+def api_token_authenticate(raw: str) -> User | None:
     token = ApiToken.objects.select_related("user").filter(token_hash=_token_hash(raw), revoked_at=None).first()
     if token is None or not token.user.is_active:
         return None
@@ -181,7 +182,7 @@ def submission_upload(
     category: str,
     archive: IO[bytes] | StoredUpload,
     original_name: str,
-    actor: Any,
+    actor: User | None,  # None: seeding, with enforce_rules=False
     source: str,
     ip_address: str | None = None,
     now: dt.datetime | None = None,
@@ -215,11 +216,11 @@ def submission_upload(
 
 
 def _upload_check(
-    round: Round, organisation: Organisation, division: str, category: str, name: str, actor: Any,
+    round: Round, organisation: Organisation, division: str, category: str, name: str, actor: User | None,
     now: dt.datetime, enforce_rules: bool, *, locked: bool, submission: Submission | None = None,
 ) -> None:  # fmt: skip
     if enforce_rules:
-        refusal = upload_refusal(actor, round, organisation)
+        refusal = upload_refusal(actor or AnonymousUser(), round, organisation)
         if refusal:
             raise PermissionDenied(refusal)
     errors: dict[str, str] = {}
@@ -255,7 +256,7 @@ def _upload_check(
 @transaction.atomic
 def _version_record(
     *, round: Round, organisation: Organisation, division: str, category: str, name: str, upload: StoredUpload,
-    actor: Any, source: str, ip_address: str | None, now: dt.datetime, enforce_rules: bool,
+    actor: User | None, source: str, ip_address: str | None, now: dt.datetime, enforce_rules: bool,
 ) -> SubmissionVersion:  # fmt: skip
     submission = (
         Submission.objects.select_for_update()
@@ -298,7 +299,7 @@ def _version_record(
 
 @transaction.atomic
 def fix_window_open(
-    *, submission: Submission, actor: Any, closes_at: dt.datetime, reason: str, ip_address: str | None = None
+    *, submission: Submission, actor: User, closes_at: dt.datetime, reason: str, ip_address: str | None = None
 ) -> FixWindow:
     if not can_open_fix_window(actor, submission):
         raise PermissionDenied("Only chairs of the round's working group and staff open fix windows.")
@@ -527,8 +528,10 @@ def _count(value: Any, maximum: int = 2**31 - 1) -> int | None:
     return number if 0 <= number <= maximum else None
 
 
-def _limit(model: type, field: str) -> int:
-    return model._meta.get_field(field).max_length
+def _limit(model: type[models.Model], field: str) -> int:
+    found = model._meta.get_field(field)
+    assert isinstance(found, models.CharField) and found.max_length is not None  # asked of CharFields only
+    return found.max_length
 
 
 def finding_clean(raw: Any) -> dict[str, Any]:
@@ -552,7 +555,7 @@ def finding_clean(raw: Any) -> dict[str, Any]:
 def scores_clean(raw: Any) -> list[dict[str, Any]]:
     """The engine's scores, fitted to the Score table: names shortened to the column, numbers checked,
     one score per (system, benchmark, scaling) (a second one after shortening is dropped)."""
-    out: dict[tuple, dict[str, Any]] = {}
+    out: dict[tuple[Any, ...], dict[str, Any]] = {}  # by (system, benchmark, scaling)
     for s in raw if isinstance(raw, list) else []:
         if not isinstance(s, dict):
             continue
@@ -612,8 +615,9 @@ def _portal_finding(check: str, message: str) -> dict[str, Any]:
 
 
 def run_finish(
-    *, run_id: int, attempt: int, state: str, message: str = "", findings: list[dict] | None = None,
-    scores: list[dict] | None = None, excerpt_root: Path | None = None, verdicts: dict[str, str] | None = None,
+    *, run_id: int, attempt: int, state: str, message: str = "", findings: list[dict[str, Any]] | None = None,
+    scores: list[dict[str, Any]] | None = None, excerpt_root: Path | None = None,
+    verdicts: dict[str, str] | None = None,
 ) -> bool:  # fmt: skip
     """running → passed | failed | errored | cancelled, with its findings, in one transaction.
     Everything the check returned is fitted to the tables first, so no input raises a database error."""
@@ -681,7 +685,7 @@ def run_requeue_transient(*, run_id: int, attempt: int, error: str) -> bool:
 
 
 @transaction.atomic
-def run_cancel(*, run: CheckRun, actor: Any, ip_address: str | None = None) -> CheckRun:
+def run_cancel(*, run: CheckRun, actor: User, ip_address: str | None = None) -> CheckRun:
     if not can_cancel_checks(actor, run.version.submission):
         raise PermissionDenied("You may not cancel this check.")
     now = timezone.now()
@@ -698,7 +702,7 @@ def run_cancel(*, run: CheckRun, actor: Any, ip_address: str | None = None) -> C
     return run
 
 
-def _retry(run: CheckRun, *, requested_by: Any | None, message: str, from_state: str | None = None) -> bool:
+def _retry(run: CheckRun, *, requested_by: User | None, message: str, from_state: str | None = None) -> bool:
     """Next attempt of a run: history (attempts and their findings) is kept."""
     current = CheckRun.objects.filter(pk=run.pk, attempt=run.attempt)
     if from_state is not None:
@@ -716,7 +720,7 @@ def _retry(run: CheckRun, *, requested_by: Any | None, message: str, from_state:
 
 
 @transaction.atomic
-def run_rerun(*, run: CheckRun, actor: Any, ip_address: str | None = None) -> CheckRun:
+def run_rerun(*, run: CheckRun, actor: User, ip_address: str | None = None) -> CheckRun:
     submission = run.version.submission
     if not can_rerun_checks(actor, submission):
         raise PermissionDenied("Only chairs of the round's working group and staff re-run checks.")
@@ -807,9 +811,14 @@ def _messages_waiting(queue: str) -> set[tuple[int, int]] | None:
                 # live worker claims it at once) or its countdown (a retry's ETA) has not long passed;
                 # an old one belongs to a worker that died with it.
                 now = time.time()
-                delivered = dict(client.zrange(Channel.unacked_index_key, 0, -1, withscores=True))
-                items = client.hmget(Channel.unacked_key, list(delivered)) if delivered else []
+                scored = client.zrange(Channel.unacked_index_key, 0, -1, withscores=True)
+                delivered = dict(cast("list[tuple[bytes, float]]", scored))  # withscores: (tag, score) pairs
+                items = (
+                    cast("list[bytes | None]", client.hmget(Channel.unacked_key, list(delivered))) if delivered else []
+                )
                 for tag, item in zip(delivered, items, strict=True):
+                    if item is None:  # acknowledged between the two reads
+                        continue
                     with contextlib.suppress(ValueError, TypeError, IndexError, AttributeError):
                         message = json.loads(item)[0]
                         eta = message.get("headers", {}).get("eta")
@@ -1010,7 +1019,7 @@ def _execute_unpack(version: SubmissionVersion) -> tuple[checks.CheckOutcome, Pa
     return checks.CheckOutcome("passed", _folder_warnings(version, root, target), message=message), root
 
 
-def _folder_warnings(version: SubmissionVersion, root: Path, target: Path) -> list[dict]:
+def _folder_warnings(version: SubmissionVersion, root: Path, target: Path) -> list[dict[str, Any]]:
     """A warning when the package's top folder is another organisation's results folder (a package of
     Krai uploaded by NVIDIA): probably the wrong file."""
     if root == target:  # systems/ and results/ at the top: no folder name to compare
@@ -1030,13 +1039,16 @@ def _engine_report_path(version: SubmissionVersion) -> Path:
     return version_folder(version) / "engine-report.json"
 
 
-def _kept_report(path: Path, stamp: dict, compute: Callable[[], dict], *, fresh: bool) -> dict:
+def _kept_report(
+    path: Path, stamp: dict[str, str], compute: Callable[[], dict[str, Any]], *, fresh: bool
+) -> dict[str, Any]:
     """The report kept at `path` when it was computed under `stamp`, else computed and kept."""
     if not fresh:
         with contextlib.suppress(FileNotFoundError, ValueError, KeyError):
             kept = json.loads(path.read_text(encoding="utf-8"))
             if kept["stamp"] == stamp:
-                return kept["report"]
+                kept_report: dict[str, Any] = kept["report"]
+                return kept_report
     report = compute()
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
@@ -1048,7 +1060,7 @@ def _kept_report(path: Path, stamp: dict, compute: Callable[[], dict], *, fresh:
 def version_engine_report(
     version: SubmissionVersion, root: Path, usage: str, ruleset: str,
     progress: Callable[[int, int], None] | None = None, *, fresh: bool = False,
-) -> dict:  # fmt: skip
+) -> dict[str, Any]:  # fmt: skip
     """The compliance engine's report on the version, computed once (by the result files check, with
     progress) and kept beside the unpacked package; the other engine checks slice it. A report of
     another engine or rules version, or none (another machine, a re-run), is computed again."""
@@ -1059,7 +1071,9 @@ def version_engine_report(
     return _kept_report(path, stamp, lambda: checks.engine_report(root, usage, ruleset, progress), fresh=fresh)
 
 
-def version_inference_report(version: SubmissionVersion, root: Path, ruleset: str, *, fresh: bool = False) -> dict:
+def version_inference_report(
+    version: SubmissionVersion, root: Path, ruleset: str, *, fresh: bool = False
+) -> dict[str, Any]:
     """The inference checker's report on the version, for the division uploaded: computed once (by the
     result files check) and kept as the training engine's report is; the other checks slice it."""
     from submissions.compliance.api import engine_id, rules_id
@@ -1136,7 +1150,7 @@ def version_advance(*, version: SubmissionVersion) -> None:
         _settle(version, runs, ruleset)
 
 
-def _more_to_come(runs: dict, unpack: CheckRun | None, ruleset: str | None) -> bool:
+def _more_to_come(runs: dict[str, CheckRun], unpack: CheckRun | None, ruleset: str | None) -> bool:
     if unpack is None or unpack.state != State.PASSED:
         return False
     expected = {CheckKind.UNPACK, *([CheckKind.RESULTS, *AFTER_ENGINE_REPORT] if ruleset else [CheckKind.SYSTEMS])}
@@ -1151,7 +1165,8 @@ def _settle(version: SubmissionVersion, runs: dict[str, CheckRun], ruleset: str 
         verdict = V.ERRORED if states.get(CheckKind.UNPACK) in (State.ERRORED, State.CANCELLED) else V.FAILED
     elif official is not None:
         # The official verifier's verdict is binding; when it could not run, the version could not be checked.
-        verdict = {State.PASSED: V.PASSED, State.FAILED: V.FAILED}.get(official.state, V.ERRORED)
+        binding: dict[str, SubmissionVersion.Verdict] = {State.PASSED: V.PASSED, State.FAILED: V.FAILED}
+        verdict = binding.get(official.state, V.ERRORED)
     elif any(s in (State.ERRORED, State.CANCELLED) for s in states.values()):
         verdict = V.ERRORED
     else:
@@ -1200,7 +1215,7 @@ def _package_version(name: str) -> str | None:
         return None
 
 
-def worker_hardware_facts() -> dict:
+def worker_hardware_facts() -> dict[str, Any]:
     """What this machine is, as reported by a worker at start-up."""
     from submissions.gpus import detect_gpus
 

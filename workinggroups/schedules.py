@@ -30,7 +30,7 @@ import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 UTC = dt.UTC
@@ -109,9 +109,18 @@ def format_moment_with_utc(moment: dt.datetime, tz: ZoneInfo) -> str:
 
 
 class PhaseTimes(Protocol):
-    kind: str
-    starts_at: dt.datetime
-    ends_at: dt.datetime
+    """A round's phase (RoundPhase) or a planned one (PlannedPhase): read, never written here."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def starts_at(self) -> dt.datetime: ...
+    @property
+    def ends_at(self) -> dt.datetime: ...
+
+
+# A round's phase or a planned one: what goes in comes out.
+P = TypeVar("P", bound=PhaseTimes)
 
 
 @dataclass(frozen=True)
@@ -243,7 +252,7 @@ def check_phases(
     return errors
 
 
-def phase_at(phases: Iterable[PhaseTimes], at: dt.datetime, *, grace: dt.timedelta = DEFAULT_GRACE):
+def phase_at(phases: Iterable[P], at: dt.datetime, *, grace: dt.timedelta = DEFAULT_GRACE) -> P | None:
     """The phase running at `at` (or None between or before phases). The submission window runs
     until the end of its grace period; the publication, once reached, stays current. Where phases
     overlap (registration and submission window), the later one in the calendar wins."""
@@ -475,6 +484,6 @@ def ical_recurrence(
     return ";".join(f"{key}={value}" for key, value in parts.items())
 
 
-def sorted_phases(phases: Sequence[PhaseTimes]) -> list[PhaseTimes]:
+def sorted_phases(phases: Sequence[P]) -> list[P]:
     order = {kind: index for index, kind in enumerate(PHASE_KINDS)}
     return sorted(phases, key=lambda p: order.get(p.kind, len(order)))

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
 
 from django.db.models import Case, CharField, Count, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce, Lower, NullIf
@@ -23,7 +22,7 @@ from django.utils import timezone
 
 from consortium.common.attention import AttentionItem
 from consortium.members.models import Organisation, OrganisationRole, Person
-from consortium.members.permissions import is_staff_admin, person_of
+from consortium.members.permissions import Viewer, is_staff_admin, person_of
 from consortium.members.selectors import current_membership
 from workinggroups import permissions, schedules
 from workinggroups.models import (
@@ -41,7 +40,7 @@ from workinggroups.models import (
 # Groups
 
 
-def _chairs_prefetch() -> Prefetch:
+def _chairs_prefetch() -> Prefetch[str, QuerySet[GroupMembership], str]:
     return Prefetch(
         "memberships",
         queryset=GroupMembership.objects.filter(role__in=permissions.CHAIR_ROLES)
@@ -51,7 +50,7 @@ def _chairs_prefetch() -> Prefetch:
     )
 
 
-def groups_visible_to(user: Any) -> QuerySet[WorkingGroup]:
+def groups_visible_to(user: Viewer) -> QuerySet[WorkingGroup]:
     """Groups the user may see, active first, with their chairs and member counts."""
     qs = WorkingGroup.objects.all()
     if not (is_staff_admin(user) or permissions.is_consortium_member(user)):
@@ -67,7 +66,7 @@ def groups_visible_to(user: Any) -> QuerySet[WorkingGroup]:
     )
 
 
-def group_for(user: Any, slug: str) -> WorkingGroup | None:
+def group_for(user: Viewer, slug: str) -> WorkingGroup | None:
     """The group called `slug` if the user may see it, else None (the page then does not exist)."""
     group = WorkingGroup.objects.filter(slug=slug).prefetch_related(_chairs_prefetch()).first()
     if group is None or not permissions.can_view_group(user, group):
@@ -99,7 +98,7 @@ def join_deciders(group: WorkingGroup) -> str:
 
 
 def group_chairs(group: WorkingGroup) -> list[GroupMembership]:
-    cached = getattr(group, "chair_memberships", None)
+    cached: list[GroupMembership] | None = getattr(group, "chair_memberships", None)  # prefetched as a list
     if cached is not None:
         return cached
     return list(
@@ -109,7 +108,7 @@ def group_chairs(group: WorkingGroup) -> list[GroupMembership]:
     )
 
 
-def group_membership_of(group: WorkingGroup, user: Any) -> GroupMembership | None:
+def group_membership_of(group: WorkingGroup, user: Viewer) -> GroupMembership | None:
     person = person_of(user)
     if person is None:
         return None
@@ -130,7 +129,7 @@ def group_decided_join_requests(group: WorkingGroup, limit: int = 20) -> QuerySe
     )
 
 
-def latest_join_request(group: WorkingGroup, user: Any) -> JoinRequest | None:
+def latest_join_request(group: WorkingGroup, user: Viewer) -> JoinRequest | None:
     person = person_of(user)
     if person is None:
         return None
@@ -217,12 +216,12 @@ def group_meetings(group: WorkingGroup, *, after: dt.datetime, before: dt.dateti
     return sorted(found, key=lambda m: m.start)
 
 
-def group_upcoming_meetings(group: WorkingGroup, *, limit: int = 5, now: dt.datetime | None = None):
+def group_upcoming_meetings(group: WorkingGroup, *, limit: int = 5, now: dt.datetime | None = None) -> list[Meeting]:
     now = now or timezone.now()
     return group_meetings(group, after=now, before=now + dt.timedelta(days=120))[:limit]
 
 
-def group_recent_meetings(group: WorkingGroup, *, limit: int = 5, now: dt.datetime | None = None):
+def group_recent_meetings(group: WorkingGroup, *, limit: int = 5, now: dt.datetime | None = None) -> list[Meeting]:
     now = now or timezone.now()
     return group_meetings(group, after=now - dt.timedelta(days=120), before=now)[-limit:][::-1]
 
@@ -237,7 +236,7 @@ def _with_phases(qs: QuerySet[Round]) -> QuerySet[Round]:
     )
 
 
-def rounds_visible_to(user: Any) -> QuerySet[Round]:
+def rounds_visible_to(user: Viewer) -> QuerySet[Round]:
     """Published rounds for everyone; drafts too for the chairs of their group and staff."""
     qs = Round.objects.all()
     if not is_staff_admin(user):
@@ -258,7 +257,7 @@ def rounds_in_phase(rounds: QuerySet[Round], kinds: tuple[str, ...], at: dt.date
     ).distinct()
 
 
-def rounds_by_deadline(user: Any) -> QuerySet[Round]:
+def rounds_by_deadline(user: Viewer) -> QuerySet[Round]:
     """The rounds the user may see, latest submission deadline first (rounds without a schedule by
     their creation), ordered by the database so that a page of them costs what a few cost."""
     deadline = RoundPhase.objects.filter(round=OuterRef("pk"), kind=schedules.SUBMISSION).values("ends_at")[:1]
@@ -269,14 +268,14 @@ def rounds_by_deadline(user: Any) -> QuerySet[Round]:
     )
 
 
-def round_for(user: Any, slug: str) -> Round | None:
+def round_for(user: Viewer, slug: str) -> Round | None:
     found = _with_phases(Round.objects.filter(slug=slug)).first()
     if found is None or not permissions.can_view_round(user, found):
         return None
     return found
 
 
-def group_rounds(group: WorkingGroup, user: Any) -> list[Round]:
+def group_rounds(group: WorkingGroup, user: Viewer) -> list[Round]:
     qs = _with_phases(group.rounds.all())
     if not permissions.can_schedule_round(user, group):
         qs = qs.filter(published=True)
@@ -406,7 +405,7 @@ def person_groups(person: Person) -> QuerySet[WorkingGroup]:
 # Dashboard
 
 
-def attention_items(user: Any) -> list:
+def attention_items(user: Viewer) -> list:
     """Dashboard items for this person (join requests to decide, phases starting…)."""
 
     items: list[AttentionItem] = []
@@ -457,8 +456,9 @@ def attention_items(user: Any) -> list:
         near = rounds_in_phase(Round.objects.filter(published=True), kinds, now)
         for round in _with_phases(near):
             registered = round.pk in registered_rounds
-            if round_registration_open(round, now) and not registered:
-                closes = round_phase(round, schedules.REGISTRATION).ends_at
+            registration = round_phase(round, schedules.REGISTRATION)
+            if registration is not None and round_registration_open(round, now) and not registered:
+                closes = registration.ends_at
                 items.append(
                     AttentionItem(
                         f"Registration for {round.name} is open",
@@ -468,6 +468,7 @@ def attention_items(user: Any) -> list:
                 )
             elif registered and round_submission_window_open(round, now):
                 deadline = round_deadline(round)
+                assert deadline is not None  # an open submission window has a deadline
                 items.append(
                     AttentionItem(
                         f"{round.name}: submission deadline {schedules.format_moment_with_utc(deadline, round.tz)}",

@@ -11,4 +11,4 @@ def is_active_staff_in_group(user: Any, group_name: str) -> bool:
     """Whether `user` is an active staff account in the Django group `group_name`."""
     if not (getattr(user, "is_authenticated", False) and user.is_active and user.is_staff):
         return False
-    return user.groups.filter(name=group_name).exists()
+    return bool(user.groups.filter(name=group_name).exists())

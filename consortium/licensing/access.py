@@ -8,7 +8,7 @@ version past its grace period denies access even before the daily task has suspe
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TypeAlias
 
 from django.db.models import Q
 from django.utils import timezone
@@ -21,8 +21,8 @@ from consortium.licensing.models import (
     Dataset,
     Grant,
 )
-from consortium.members.models import Membership, Person
-from consortium.members.permissions import person_of
+from consortium.members.models import Membership, Organisation, Person
+from consortium.members.permissions import Viewer, person_of
 from consortium.members.selectors import current_membership
 
 GOOD_STANDING = (Membership.Status.ACTIVE, Membership.Status.GRACE)
@@ -75,7 +75,7 @@ class AgreementStatus:
         return (
             self.required is not None
             and self.acceptance is not None
-            and self.acceptance.agreement_version.number >= self.required.number
+            and published_number(self.acceptance.agreement_version) >= published_number(self.required)
         )
 
     @property
@@ -83,8 +83,14 @@ class AgreementStatus:
         return (
             self.current is not None
             and self.acceptance is not None
-            and self.acceptance.agreement_version.number >= self.current.number
+            and published_number(self.acceptance.agreement_version) >= published_number(self.current)
         )
+
+
+def published_number(version: AgreementVersion) -> int:
+    """The number of a published version (only drafts have none, and statuses never hold drafts)."""
+    assert version.number is not None
+    return version.number
 
 
 @dataclass
@@ -143,7 +149,7 @@ def agreement_status(
     agreement: Agreement,
     *,
     person: Person | None,
-    organisation: Any | None,
+    organisation: Organisation | None,
     at: dt.datetime,
     facts: "Facts | None" = None,
 ) -> AgreementStatus:
@@ -171,13 +177,17 @@ def agreement_status(
         )
     status = AgreementStatus(agreement=agreement, current=current, required=required, acceptance=acceptance)
     if acceptance is not None and status.satisfied:
-        accepted = acceptance.agreement_version.number
-        pending = [v for v in versions if v.number > accepted and v.is_material]
+        accepted = published_number(acceptance.agreement_version)
+        pending = [v for v in versions if published_number(v) > accepted and v.is_material]
         status.due = pending[0] if pending else None
     return status
 
 
-def _resolve_person(subject: Any) -> Person | None:
+# Whom access is decided for: a person, or whoever asks (a user or the anonymous visitor; None as anonymous).
+Subject: TypeAlias = Person | Viewer | None
+
+
+def _resolve_person(subject: Subject) -> Person | None:
     if subject is None:
         return None
     if isinstance(subject, Person):
@@ -200,7 +210,12 @@ def _membership_reasons(person: Person, day: dt.date, facts: "Facts | None" = No
                 f"{person.organisation} has not yet confirmed that you belong to it.",
             )
         ]
-    membership = facts.membership if facts is not None else current_membership(person.organisation, day)
+    if facts is not None:
+        membership = facts.membership
+    else:
+        organisation = person.organisation
+        assert organisation is not None  # approved members have one
+        membership = current_membership(organisation, day)
     if membership is None:
         return [Reason(Missing.MEMBERSHIP, f"{person.organisation} has no membership of the consortium.")]
     status = membership.status_on(day)
@@ -296,6 +311,7 @@ def holder_grants(person: Person, dataset: Dataset) -> list[Grant]:
     """The person's own grants and their organisation's, newest first."""
     grants = Grant.objects.filter(dataset=dataset, person=person)
     if person.is_approved_member:
+        assert person.organisation_id is not None  # approved members have one
         grants = grants | Grant.objects.filter(dataset=dataset, organisation_id=person.organisation_id)
     return list(grants.select_related("acceptance__agreement_version").order_by("-created_at", "-id"))
 
@@ -314,7 +330,7 @@ class Facts:
     acceptances: dict[int, list[Acceptance]]
     membership: Membership | None
 
-    def acceptance(self, agreement: Agreement, *, organisation: Any | None) -> Acceptance | None:
+    def acceptance(self, agreement: Agreement, *, organisation: Organisation | None) -> Acceptance | None:
         """The holder's latest acceptance, as `agreement_status` picks it from the database."""
         found = self.acceptances.get(agreement.pk, [])
         if agreement.signed_by_organisation:
@@ -363,11 +379,13 @@ def load_facts(person: Person, datasets: list[Dataset], at: dt.datetime) -> Fact
             acceptances.setdefault(acceptance.agreement_version.agreement_id, []).append(acceptance)
     membership = None
     if person.is_approved_member and any(d.needs_membership for d in datasets):
-        membership = current_membership(person.organisation, timezone.localdate(at))
+        organisation = person.organisation
+        assert organisation is not None  # approved members have one
+        membership = current_membership(organisation, timezone.localdate(at))
     return Facts(person, at, grants, latest_requests, versions, acceptances, membership)
 
 
-def access_decisions(subject: Any, datasets: list[Dataset], at: dt.datetime | None = None) -> list[AccessDecision]:
+def access_decisions(subject: Subject, datasets: list[Dataset], at: dt.datetime | None = None) -> list[AccessDecision]:
     """`access_decision` for each of `datasets`, in the same order, in a fixed number of queries."""
     at = at or timezone.now()
     person = _resolve_person(subject)
@@ -376,7 +394,7 @@ def access_decisions(subject: Any, datasets: list[Dataset], at: dt.datetime | No
 
 
 def access_decision(
-    subject: Any, dataset: Dataset, at: dt.datetime | None = None, *, facts: Facts | None = None
+    subject: Subject, dataset: Dataset, at: dt.datetime | None = None, *, facts: Facts | None = None
 ) -> AccessDecision:
     """May `subject` (a Person, a user, or None/anonymous) access `dataset` at `at` (default now)?
     `missing` lists, in the order a person would fix them, every requirement not met. `facts`
@@ -418,7 +436,7 @@ def access_decision(
             if reason is not None:
                 missing.append(reason)
 
-    if dataset.agreement_id:
+    if dataset.agreement_id and dataset.agreement is not None:
         organisation = person.organisation if person.is_approved_member else None
         decision.agreement = agreement_status(
             dataset.agreement, person=person, organisation=organisation, at=at, facts=facts

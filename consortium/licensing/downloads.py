@@ -8,7 +8,6 @@ agreement version past its grace period, stops it at once.
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
 
 from django.conf import settings
 from django.core import signing
@@ -18,7 +17,7 @@ from django.utils import timezone
 from consortium.audit.services import audit_record
 from consortium.licensing.access import AccessDecision, access_decision
 from consortium.licensing.models import Dataset, DatasetSubset, Grant
-from consortium.members.models import Person
+from consortium.members.models import Person, User
 from consortium.members.permissions import person_of
 
 SALT = "consortium.licensing.download"
@@ -57,7 +56,7 @@ def _version_id(decision: AccessDecision) -> int:
 
 @transaction.atomic
 def download_links_issue(
-    *, dataset: Dataset, decision: AccessDecision, actor: Any, ip_address: str | None = None
+    *, dataset: Dataset, decision: AccessDecision, actor: User, ip_address: str | None = None
 ) -> list[DownloadLink]:
     """Links for the whole dataset and each subset, for a person the predicate allows."""
     if not decision.allowed or decision.grant is None or decision.person is None:
@@ -77,7 +76,7 @@ def download_links_issue(
     return links
 
 
-def download_authorise(*, token: str, user: Any) -> DownloadTicket:
+def download_authorise(*, token: str, user: User) -> DownloadTicket:
     """Checks a link for the user asking; raises DownloadRefused with the message to show."""
     try:
         payload = signing.loads(token, salt=SALT, max_age=link_lifetime())
@@ -118,7 +117,7 @@ def download_authorise(*, token: str, user: Any) -> DownloadTicket:
     return DownloadTicket(dataset=dataset, subset=subset, grant=decision.grant, person=person, decision=decision)
 
 
-def download_record(*, ticket: DownloadTicket, actor: Any, ip_address: str | None = None) -> None:
+def download_record(*, ticket: DownloadTicket, actor: User, ip_address: str | None = None) -> None:
     audit_record(
         actor=actor,
         action="licensing.dataset_downloaded",

@@ -2,7 +2,6 @@
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.urls import reverse
@@ -14,16 +13,18 @@ from consortium.licensing.access import Missing, access_decisions
 from consortium.licensing.models import (
     Acceptance,
     AccessRequest,
+    Agreement,
     AgreementVersion,
     Dataset,
     DatasetSubset,
     Grant,
+    Licence,
 )
 from consortium.members.models import Person
-from consortium.members.permissions import person_of
+from consortium.members.permissions import Viewer, person_of
 
 
-def datasets_visible_to(user: Any) -> QuerySet[Dataset]:
+def datasets_visible_to(user: Viewer) -> QuerySet[Dataset]:
     qs = Dataset.objects.select_related("licence", "agreement").prefetch_related(
         Prefetch("subsets", queryset=DatasetSubset.objects.select_related("licence").order_by("name"))
     )
@@ -32,7 +33,7 @@ def datasets_visible_to(user: Any) -> QuerySet[Dataset]:
     return qs.order_by("name")
 
 
-def catalogue(user: Any, *, q: str = "", policy: str = "") -> QuerySet[Dataset]:
+def catalogue(user: Viewer, *, q: str = "", policy: str = "") -> QuerySet[Dataset]:
     qs = datasets_visible_to(user)
     if q:
         qs = qs.filter(
@@ -53,14 +54,15 @@ def catalogue(user: Any, *, q: str = "", policy: str = "") -> QuerySet[Dataset]:
     return qs
 
 
-def dataset_for(user: Any, slug: str) -> Dataset:
+def dataset_for(user: Viewer, slug: str) -> Dataset:
     """Raises Dataset.DoesNotExist for unknown or hidden datasets."""
     return datasets_visible_to(user).get(slug=slug)
 
 
-def licences_of(dataset: Dataset) -> list:
+def licences_of(dataset: Dataset) -> list[Licence]:
     """The dataset's licences, whole dataset first, then each subset's, without repeats."""
-    seen, result = set(), []
+    seen: set[int] = set()
+    result: list[Licence] = []
     for licence in [dataset.licence, *[s.licence for s in dataset.subsets.all()]]:
         if licence is not None and licence.pk not in seen:
             seen.add(licence.pk)
@@ -107,7 +109,7 @@ def open_request_for(person: Person | None, dataset: Dataset) -> AccessRequest |
     return AccessRequest.objects.filter(person=person, dataset=dataset, state__in=AccessRequest.OPEN_STATES).first()
 
 
-def version_history(agreement) -> QuerySet[AgreementVersion]:
+def version_history(agreement: Agreement) -> QuerySet[AgreementVersion]:
     return AgreementVersion.objects.filter(agreement=agreement, published_at__isnull=False).order_by("-number")
 
 
@@ -130,7 +132,7 @@ class PendingWork:
     in_grace: list[AgreementVersion]
 
 
-def pending_work(user: Any, *, now: dt.datetime | None = None) -> PendingWork | None:
+def pending_work(user: Viewer, *, now: dt.datetime | None = None) -> PendingWork | None:
     if not permissions.can_administer_licensing(user):
         return None
     now = now or timezone.now()
@@ -160,7 +162,7 @@ def expiring_grants(*, now: dt.datetime | None = None, days: int = 30) -> QueryS
     )
 
 
-def attention_items(user: Any) -> list:
+def attention_items(user: Viewer) -> list:
     """Dashboard items: requests to decide (admins), requests returned, agreements to (re-)accept,
     grants ending soon, signatures an organisation waits for."""
 
@@ -190,7 +192,7 @@ def attention_items(user: Any) -> list:
             )
         )
     soon = timezone.now() + dt.timedelta(days=30)
-    first_grants = {}
+    first_grants: dict[int, Grant] = {}
     for grant in grants_of(person).filter(state__in=Grant.LIVE_STATES):
         first_grants.setdefault(grant.dataset_id, grant)
     grants = list(first_grants.values())

@@ -2,7 +2,6 @@
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.urls import reverse
@@ -11,8 +10,8 @@ from django.utils.translation import ngettext
 
 from consortium.common.attention import AttentionItem
 from consortium.members.countries import country_name
-from consortium.members.models import Invitation, Membership, Organisation, OrganisationRole, Person
-from consortium.members.permissions import person_of
+from consortium.members.models import Invitation, Membership, Organisation, OrganisationRole, Person, User
+from consortium.members.permissions import Viewer, person_of, signed_in
 
 
 def current_membership(organisation: Organisation, day: dt.date | None = None) -> Membership | None:
@@ -110,14 +109,14 @@ def organisation_invitations(organisation: Organisation) -> QuerySet[Invitation]
     return organisation.invitations.select_related("invited_by").order_by("-created_at")
 
 
-def pending_invitations_for(user: Any) -> QuerySet[Invitation]:
+def pending_invitations_for(user: User) -> QuerySet[Invitation]:
     return Invitation.objects.filter(
         email__iexact=user.email, accepted_at=None, revoked_at=None, expires_at__gt=timezone.now()
     ).select_related("organisation")
 
 
-def organisations_managed_by(user: Any) -> QuerySet[Organisation]:
-    if not getattr(user, "is_authenticated", False):
+def organisations_managed_by(user: Viewer) -> QuerySet[Organisation]:
+    if not signed_in(user):
         return Organisation.objects.none()
     return Organisation.objects.filter(
         roles__person__user=user,
@@ -127,9 +126,11 @@ def organisations_managed_by(user: Any) -> QuerySet[Organisation]:
     ).distinct()
 
 
-def attention_items(user: Any) -> list[AttentionItem]:
+def attention_items(user: Viewer) -> list[AttentionItem]:
     """Dashboard items: invitations, an affiliation waiting for approval, and for primary contacts the
     people asking to join and memberships that end or need renewal."""
+    if not signed_in(user):
+        return []
     items: list[AttentionItem] = []
     person = person_of(user)
     for invitation in pending_invitations_for(user):

@@ -3,7 +3,7 @@
 import datetime as dt
 import hashlib
 import secrets
-from typing import Any
+from typing import Protocol
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -13,7 +13,7 @@ from django.utils import timezone
 from consortium.audit.services import audit_record
 from consortium.common.mail import mail_enqueue, site_link
 from consortium.members import permissions
-from consortium.members.models import EmailDomain, Invitation, Organisation, OrganisationRole, Person
+from consortium.members.models import EmailDomain, Invitation, Organisation, OrganisationRole, Person, User
 
 INVITATION_LIFETIME = dt.timedelta(days=14)
 Role = OrganisationRole.Role
@@ -33,13 +33,13 @@ def organisation_for_email(email: str) -> Organisation | None:
 
 
 @transaction.atomic
-def person_get_or_create(*, user: Any) -> Person:
+def person_get_or_create(*, user: User) -> Person:
     person, _ = Person.objects.get_or_create(user=user)
     return person
 
 
 @transaction.atomic
-def person_register(*, user: Any, full_name: str = "", ip_address: str | None = None) -> Person:
+def person_register(*, user: User, full_name: str = "", ip_address: str | None = None) -> Person:
     """A new account: create its profile, and ask to join the organisation its email domain names."""
     person, _ = Person.objects.get_or_create(user=user, defaults={"full_name": full_name.strip()})
     organisation = organisation_for_email(user.email)
@@ -66,13 +66,13 @@ def person_update_profile(*, person: Person, full_name: str, github_handle: str)
     return person
 
 
-def _require_roster_manager(actor: Any, organisation: Organisation) -> None:
+def _require_roster_manager(actor: User, organisation: Organisation) -> None:
     if not permissions.can_manage_roster(actor, organisation):
         raise PermissionDenied(f"Only a primary contact of {organisation} or staff may change its roster.")
 
 
 @transaction.atomic
-def person_approve(*, person: Person, actor: Any, ip_address: str | None = None) -> Person:
+def person_approve(*, person: Person, actor: User, ip_address: str | None = None) -> Person:
     person = Person.objects.select_for_update().get(pk=person.pk)
     if person.organisation is None or person.affiliation != Person.Affiliation.PENDING:
         raise ValidationError("This person is not waiting for approval.")
@@ -91,7 +91,7 @@ def person_approve(*, person: Person, actor: Any, ip_address: str | None = None)
 
 
 @transaction.atomic
-def person_decline(*, person: Person, actor: Any, reason: str = "", ip_address: str | None = None) -> Person:
+def person_decline(*, person: Person, actor: User, reason: str = "", ip_address: str | None = None) -> Person:
     person = Person.objects.select_for_update().get(pk=person.pk)
     organisation = person.organisation
     if organisation is None or person.affiliation != Person.Affiliation.PENDING:
@@ -117,7 +117,7 @@ def _primary_contact_count(organisation: Organisation) -> int:
 
 @transaction.atomic
 def person_remove_from_organisation(
-    *, person: Person, actor: Any, reason: str = "", ip_address: str | None = None
+    *, person: Person, actor: User, reason: str = "", ip_address: str | None = None
 ) -> Person:
     """A leaver: roles go, affiliation goes. The last primary contact stays until replaced."""
     person = Person.objects.select_for_update().get(pk=person.pk)
@@ -154,17 +154,21 @@ def person_remove_from_organisation(
 
 # Other apps (licensing grants, submissions) end what depended on a person's organisation through
 # these hooks, registered in their AppConfig.ready(); explicit, in the same transaction.
-_departure_hooks: list[Any] = []
+class DepartureHook(Protocol):
+    def __call__(self, *, person: Person, organisation: Organisation, actor: User) -> object: ...
 
 
-def register_departure_hook(hook: Any) -> None:
+_departure_hooks: list[DepartureHook] = []
+
+
+def register_departure_hook(hook: DepartureHook) -> None:
     if hook not in _departure_hooks:
         _departure_hooks.append(hook)
 
 
 @transaction.atomic
 def role_grant(
-    *, person: Person, organisation: Organisation, role: str, actor: Any, ip_address: str | None = None
+    *, person: Person, organisation: Organisation, role: str, actor: User, ip_address: str | None = None
 ) -> OrganisationRole:
     if role not in Role.values:
         raise ValidationError(f"Unknown role {role!r}.")
@@ -190,7 +194,7 @@ def role_grant(
 
 @transaction.atomic
 def role_revoke(
-    *, person: Person, organisation: Organisation, role: str, actor: Any, ip_address: str | None = None
+    *, person: Person, organisation: Organisation, role: str, actor: User, ip_address: str | None = None
 ) -> None:
     _require_roster_manager(actor, organisation)
     list(OrganisationRole.objects.select_for_update().filter(organisation=organisation))
@@ -216,7 +220,7 @@ def invitation_create(
     organisation: Organisation,
     email: str,
     roles: list[str],
-    actor: Any,
+    actor: User,
     confirm_outside_domains: bool = False,
     ip_address: str | None = None,
 ) -> tuple[Invitation, str]:
@@ -278,7 +282,7 @@ def invitation_create(
 
 
 @transaction.atomic
-def invitation_revoke(*, invitation: Invitation, actor: Any, ip_address: str | None = None) -> Invitation:
+def invitation_revoke(*, invitation: Invitation, actor: User, ip_address: str | None = None) -> Invitation:
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
     _require_roster_manager(actor, invitation.organisation)
     if invitation.state != Invitation.State.PENDING:
@@ -300,7 +304,7 @@ def invitation_by_token(token: str) -> Invitation | None:
 
 
 @transaction.atomic
-def invitation_accept(*, token: str, user: Any, ip_address: str | None = None) -> Person:
+def invitation_accept(*, token: str, user: User, ip_address: str | None = None) -> Person:
     invitation = Invitation.objects.select_for_update().filter(token_hash=_hash_token(token)).first()
     if invitation is None:
         raise ValidationError("This invitation link is not valid. Ask for a new invitation.")

@@ -1,16 +1,15 @@
 """What needs a person's attention: the shell's own items (profile, two-factor authentication), then
 those of every app, which each app registers from its AppConfig.ready() (consortium.common.attention)."""
 
-from typing import Any
-
 from django.urls import reverse
 
 from consortium.common.attention import AttentionItem, registered_attention_items
+from consortium.members.models import User
 from consortium.members.permissions import person_of
 from consortium.portal.middleware import staff_must_enrol_mfa, user_has_mfa
 
 
-def attention_items(user: Any) -> list[AttentionItem]:
+def attention_items(user: User) -> list[AttentionItem]:
     items: list[AttentionItem] = []
     person = person_of(user)
     if person is None or not person.full_name:

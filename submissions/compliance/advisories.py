@@ -41,8 +41,8 @@ class _Advisories:
 
     def findings(self, expected_org: str | None) -> list[Finding]:
         out: list[Finding] = []
-        if self.back_count:
-            line, before, after = self.back_first  # type: ignore[misc]
+        if self.back_first is not None:  # set with the first backwards step, as back_count
+            line, before, after = self.back_first
             out.append(
                 Finding(
                     ADVISORY,

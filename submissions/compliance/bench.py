@@ -28,6 +28,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import cast
 
 from .oracle import official_file
 
@@ -72,7 +73,8 @@ class Timer:
         self.core = core
 
     def _pin(self) -> None:
-        os.sched_setaffinity(0, {self.core})  # type: ignore[arg-type]
+        assert self.core is not None  # only given as preexec_fn when there is a core
+        os.sched_setaffinity(0, {self.core})
 
     def __call__(self, argv: list[str]) -> tuple[float, float, str]:
         import resource
@@ -157,7 +159,7 @@ def measure(rounds: list[Path], repeat: int, timer: Timer) -> dict[str, object]:
 
 
 def report(title: str, m: dict[str, object]) -> None:
-    best: dict[str, list[float]] = m["best"]  # type: ignore[assignment]
+    best = cast("dict[str, list[float]]", m["best"])  # measure() puts it there
     print(f"\n{title}: {m['packages']} packages, {m['files']} result files, {m['mb']:.1f} MB, {m['lines']} MLLOG lines")
     print(f"{'whole process':<34}{'wall s':>9}{'CPU s':>9}")
     labels = {

@@ -21,7 +21,7 @@ MAX_FINDINGS_PER_KEY = 20
 
 
 def is_integer(value: Any) -> bool:  # the helper the official rules call
-    return abs(round(value) - value) < 0.00001
+    return bool(abs(round(value) - value) < 0.00001)
 
 
 class _Crash(Exception):
@@ -119,7 +119,7 @@ class ConfigRun:
                 raise _Crash(f"rule config {config.name!r} cannot be used: {config.load_error!r}")
             if config.begin is not None:
                 sn = config.begin
-                if sn.error is not None:
+                if sn.code is None:
                     raise _Crash(f"BEGIN code of {config.name} raises: {sn.error!r}")
                 # The official checker runs BEGIN with its own locals(): 's', 'state' and
                 # 'loglines' are what rule code uses.
@@ -207,8 +207,8 @@ class ConfigRun:
 
     def _exec(self, ll: LogLine, sn: Snippet, action: str) -> None:
         try:
-            if sn.error is not None:
-                raise sn.error
+            if sn.code is None:
+                raise sn.compile_error()
             exec(sn.code, self.state, {"ll": ll, "v": ll.value})  # noqa: S102 - code from the pinned rules
         except Exception as exc:
             self._keyed(
@@ -228,8 +228,8 @@ class ConfigRun:
         value = ll.value
         for sn in snippets:
             try:
-                if sn.error is not None:
-                    raise sn.error
+                if sn.code is None:
+                    raise sn.compile_error()
                 if eval(sn.code, state, {"ll": ll, "v": value}):  # noqa: S307 - code from the pinned rules
                     continue
                 failed: Exception | None = None
@@ -258,8 +258,8 @@ class ConfigRun:
         if entry is None:
             entry = self.at_least[ll.key] = [0, sn, ll.line]
         try:
-            if sn.error is not None:
-                raise sn.error
+            if sn.code is None:
+                raise sn.compile_error()
             ok = bool(eval(sn.code, self.state, {"ll": ll, "v": ll.value}))  # noqa: S307
         except Exception as exc:
             raise _Crash(
@@ -386,15 +386,15 @@ class ConfigRun:
         if config.end_pre is not None:
             sn = config.end_pre
             try:
-                if sn.error is not None:
-                    raise sn.error
+                if sn.code is None:
+                    raise sn.compile_error()
                 exec(sn.code, self.state)  # noqa: S102
             except Exception as exc:
                 raise _Crash(f"END code of {config.name} raises {exc!r}") from None
         for sn in config.end_checks or ():
             try:
-                if sn.error is not None:
-                    raise sn.error
+                if sn.code is None:
+                    raise sn.compile_error()
                 if eval(sn.code, self.state):  # noqa: S307
                     continue
                 failed: Exception | None = None

@@ -111,7 +111,7 @@ def _finding_order(f: Finding) -> tuple[int, int, int]:
     return (f.line is None, f.line or 0, _SEVERITY_ORDER[f.severity])
 
 
-def _open(path: Path):  # type: ignore[no-untyped-def]
+def _open(path: Path) -> TextIO:
     return open(path, encoding="latin-1", newline=None)  # the official parser's reading
 
 
@@ -216,7 +216,7 @@ class _StreamingPass:
                 self.too_long(line)
                 continue
             rec = parse_record_060(text, index, line) if self.legacy else self.parse(text, index, line)
-            if type(rec) is BadLine:
+            if isinstance(rec, BadLine):  # no subclasses: as `type(rec) is`, and mypy narrows both branches
                 self.bad_line(rec)
             else:
                 self.record(rec)

@@ -17,7 +17,7 @@ import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, TextIO
+from typing import Any, Literal, TextIO, cast
 
 TOKEN = ":::MLLOG "
 TOKEN_060 = ":::MLL"  # the 0.6.0 text format
@@ -63,14 +63,18 @@ class RawLine:
 # json.loads(s) is decoder.decode(s): skip JSON whitespace, scan one value, allow only JSON
 # whitespace after it. Calling the C scanner directly makes the same decisions, faster.
 _decoder = json.JSONDecoder()
-scan_once = _decoder.scan_once
-_ws = re.compile(r"[ \t\n\r]*").match
+# scan_once is set by JSONDecoder.__init__ and is missing from typeshed's class.
+scan_once: Callable[[str, int], tuple[Any, int]] = _decoder.scan_once  # type: ignore[attr-defined]
+# The pattern matches the empty string, so match() never returns None here.
+_ws = cast("Callable[[str, int], re.Match[str]]", re.compile(r"[ \t\n\r]*").match)
 _JSON_WS = " \t\n\r"
 
 
 try:  # orjson where it decides exactly as json.loads; the standard library decides the rest
     from orjson import JSONDecodeError as _FastError
-    from orjson import loads as _fast_loads
+    from orjson import loads as _orjson_loads
+
+    _fast_loads: Callable[[bytes], Any] | None = _orjson_loads
 except ImportError:  # pragma: no cover - orjson is pinned in requirements.txt
     _fast_loads = None
 # orjson turns integers beyond 64 bits into floats: a text with 19 digits in a row goes to json.
@@ -123,7 +127,7 @@ def iter_token_lines(f: TextIO, token: str = TOKEN) -> Iterator[tuple[int, str |
             yield lineno, line[i:].strip()
 
 
-def long_line(first: str, readline: Callable[[int], str], token: str) -> str | bool | None:
+def long_line(first: str, readline: Callable[[int], str], token: str) -> str | Literal[False] | None:
     """Stream the rest of a long line, keeping only what follows its last token.
     Returns False when the line has no token, None when what follows is too long."""
     keep: list[str] | None = None  # text from the last token seen so far

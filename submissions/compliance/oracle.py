@@ -18,7 +18,7 @@ import tempfile
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from .rcp import RCP_RULESETS
 
@@ -223,7 +223,7 @@ def official_summary(
     return summary_rows(strong.to_dict("records"), usage, ruleset)
 
 
-def summary_rows(records: list[dict], usage: str, ruleset: str) -> list[SummaryRow]:
+def summary_rows(records: list[dict[str, Any]], usage: str, ruleset: str) -> list[SummaryRow]:
     """Rows of the summarizer's strong-scaling table (a DataFrame's or its CSV's records)."""
     import math
 

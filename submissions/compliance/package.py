@@ -238,7 +238,7 @@ def _division_is_closed(pkg: _Package, system: str, rel: str) -> bool:
         return False
     try:
         contents = _load_json(desc)
-        return contents["division"] == "closed"
+        return bool(contents["division"] == "closed")
     except (OSError, ValueError) as exc:
         pkg.crash(f"systems/{system}.json: not a readable JSON file: {exc}", check=Check.SYSTEM_UNREADABLE)
     except Exception:
@@ -385,7 +385,7 @@ def _check_benchmark(pkg: _Package, bdir: _BenchmarkDir, results: dict[str, tupl
 def _check_rcp(pkg: _Package, bdir: _BenchmarkDir, results: dict[str, tuple[FileReport, FileFacts]]) -> None:
     readers = [results[f][1].rcp for f in bdir.result_files]  # glob order, like the RCP checker
     try:
-        res = rcp_mod.check_directory(readers, pkg.usage, pkg.ruleset, bdir.rcp_bypass)  # type: ignore[arg-type]
+        res = rcp_mod.check_directory(readers, pkg.usage, pkg.ruleset, bdir.rcp_bypass)
     except rcp_mod.RcpCrash as exc:
         pkg.crash(f"{bdir.rel}: the RCP check cannot run: {exc}", check=Check.PACKAGE_RCP)
         return

@@ -165,12 +165,12 @@ def _checker(usage: str, ruleset: str, benchmark: Any) -> rcp_stats.RcpData:
 def submission_epochs(readers: list[RcpReader]) -> tuple[Any, Any, Any]:
     """``get_submission_epochs``: files in the order the official glob lists them."""
     not_converged = 0
-    subm_epochs: list[Any] | None = []
+    subm_epochs: list[Any] = []
     bs: Any = -1
     benchmark: Any = None
     for reader in readers:
         cur_nc, cur_epochs, cur_bs, cur_benchmark = reader.result()
-        subm_epochs.append(cur_epochs)  # type: ignore[union-attr]
+        subm_epochs.append(cur_epochs)
         not_converged += cur_nc
         if bs == -1:
             bs = cur_bs
@@ -181,7 +181,7 @@ def submission_epochs(readers: list[RcpReader]) -> tuple[Any, Any, Any]:
         elif cur_benchmark != benchmark:
             return -1, None, None
     if (not_converged > 1 and benchmark != "unet3d") or (not_converged > 4 and benchmark == "unet3d"):
-        subm_epochs = None
+        return bs, None, benchmark
     return bs, subm_epochs, benchmark
 
 
@@ -233,7 +233,9 @@ def check_directory(readers: list[RcpReader], usage: str, ruleset: str, rcp_bypa
                 msg = f"Missing RCP, please submit RCP with BS = {bs}"
                 passed, evaluated = False, False
             elif rcp_max is not None:
-                passed, scaling = evaluate(checker.find_min_rcp())
+                min_rcp = checker.find_min_rcp()
+                assert min_rcp is not None  # rcp_max is one of the records, so there is a smallest
+                passed, scaling = evaluate(min_rcp)
                 msg = (
                     f"Missing RCP, please submit RCP with BS = {bs}"
                     if not passed

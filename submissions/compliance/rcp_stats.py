@@ -23,7 +23,7 @@ import ast
 import functools
 import json
 import math
-from typing import Any
+from typing import Any, cast
 
 from .rules import package_root
 
@@ -314,7 +314,7 @@ def submission_runs() -> dict[str, dict[str, int]]:
         if isinstance(node, ast.Assign) and any(
             isinstance(t, ast.Name) and t.id == "submission_runs" for t in node.targets
         ):
-            return ast.literal_eval(node.value)
+            return cast("dict[str, dict[str, int]]", ast.literal_eval(node.value))
     raise RcpDataError("rcp_checker.submission_runs not found in the official package")
 
 

@@ -121,7 +121,12 @@ class Snippet:
 
     source: str
     code: CodeType | None
-    error: BaseException | None = None
+    error: BaseException | None = None  # set exactly when code is None
+
+    def compile_error(self) -> BaseException:
+        """What running the snippet raises when it did not compile (``code`` is None)."""
+        assert self.error is not None
+        return self.error
 
 
 def _snippet(raw: Any, mode: str, where: str) -> Snippet:

@@ -9,6 +9,7 @@ each, charts one aggregate each."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -161,7 +162,7 @@ def facets(at: dt.datetime | None = None) -> dict[str, list[Any]]:
         n=Count("pk", distinct=True), last=Max("publication__id"), corrected=Max("published_results__corrections__id")
     )
     key = f"results:facets:{stamp['n']}:{stamp['last']}:{stamp['corrected']}"
-    found = cache.get(key)
+    found: dict[str, list[Any]] | None = cache.get(key)
     if found is None:
         found = _facets(at)
         cache.set(key, found, FACETS_CACHE_SECONDS)
@@ -294,7 +295,8 @@ def scaling_points(rows: QuerySet[PublishedScore], *, derived: bool = False) -> 
             for r in found
             if r["low"] is not None
         ], total
-    values = with_count.values_list("result__result_id", "benchmark", "result__accelerator_count", "score", "derived",
+    # "derived" is public_scores()' annotation, which the type QuerySet[PublishedScore] does not carry.
+    values = with_count.values_list("result__result_id", "benchmark", "result__accelerator_count", "score", "derived",  # type: ignore[misc]
                                     "units")  # fmt: skip
     points = []
     for rid, b, n, score, d, u in values:
@@ -426,7 +428,9 @@ ROW_PATHS = {
 }
 
 
-def rows_of(rows: QuerySet[PublishedScore], *, derived: bool = False, chunk_size: int | None = None):
+def rows_of(
+    rows: QuerySet[PublishedScore], *, derived: bool = False, chunk_size: int | None = None
+) -> Iterator[dict[str, Any]]:
     """The rows of the explorer, the same for the table, the CSV, the JSON and the API, in the
     queryset's order (streamed in chunks when `chunk_size` is given)."""
     names = list(ROW_PATHS)

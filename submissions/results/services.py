@@ -78,12 +78,11 @@ def published_details_record(*, round: Round) -> int:
             roots[result.version_id] = submission_services.version_package_root(result.version)
         return roots[result.version_id]
 
-    PublishedResultDetail.objects.bulk_create(
-        PublishedResultDetail(
-            result=r, suite=round.suite, description=(desc := _description(root_of(r), r.system)), **host_facts(desc)
-        )
-        for r in results
-    )
+    result_details = []
+    for r in results:
+        desc = _description(root_of(r), r.system)
+        result_details.append(PublishedResultDetail(result=r, suite=round.suite, description=desc, **host_facts(desc)))
+    PublishedResultDetail.objects.bulk_create(result_details)
     inference = _inference_scores(round)
     details = []
     for s in scores:

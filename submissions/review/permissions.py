@@ -6,12 +6,12 @@ on it for what the review adds."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from django.utils import timezone
 
 from consortium.members.models import Organisation, OrganisationRole
-from consortium.members.permissions import is_staff_admin, person_of
+from consortium.members.permissions import Viewer, is_staff_admin, person_of
+from submissions.models import Submission
 from submissions.permissions import _after_deadline, can_view_submission, organisation_submitted_to
 from submissions.review.models import Objection, Vote
 from workinggroups.models import Round
@@ -20,12 +20,12 @@ from workinggroups.permissions import is_chair
 ACTING_ROLES = (OrganisationRole.Role.SUBMITTER, OrganisationRole.Role.PRIMARY_CONTACT)
 
 
-def organisation_of(user: Any) -> Organisation | None:
+def organisation_of(user: Viewer) -> Organisation | None:
     person = person_of(user)
     return person.organisation if person is not None and person.is_approved_member else None
 
 
-def acts_for(user: Any, organisation: Organisation) -> bool:
+def acts_for(user: Viewer, organisation: Organisation) -> bool:
     """Submitters and primary contacts act for their organisation in the review (one query)."""
     person = person_of(user)
     if person is None or person.organisation_id != organisation.pk or not person.is_approved_member:
@@ -33,11 +33,11 @@ def acts_for(user: Any, organisation: Organisation) -> bool:
     return person.roles.filter(organisation=organisation, role__in=ACTING_ROLES).exists()
 
 
-def is_review_chair(user: Any, round: Round) -> bool:
+def is_review_chair(user: Viewer, round: Round) -> bool:
     return is_staff_admin(user) or is_chair(user, round.group)
 
 
-def can_view_review(user: Any, round: Round, at: dt.datetime | None = None) -> bool:
+def can_view_review(user: Viewer, round: Round, at: dt.datetime | None = None) -> bool:
     """The review (objections, votes, assignments) is confidential to the committee: staff, the
     group's chairs and the organisations that submitted to the round, from the deadline on; it
     stays so after publication."""
@@ -52,11 +52,11 @@ def can_view_review(user: Any, round: Round, at: dt.datetime | None = None) -> b
     return organisation is not None and organisation_submitted_to(round, organisation.pk)
 
 
-def can_view_objection(user: Any, objection: Objection) -> bool:
+def can_view_objection(user: Viewer, objection: Objection) -> bool:
     return can_view_review(user, objection.round) and can_view_submission(user, objection.submission)
 
 
-def submitting_organisation_of(user: Any, round: Round) -> Organisation | None:
+def submitting_organisation_of(user: Viewer, round: Round) -> Organisation | None:
     """The organisation `user` acts for in the round's review, when it submitted to the round."""
     organisation = organisation_of(user)
     if organisation is None or not acts_for(user, organisation):
@@ -64,9 +64,9 @@ def submitting_organisation_of(user: Any, round: Round) -> Organisation | None:
     return organisation if organisation_submitted_to(round, organisation.pk) else None
 
 
-def can_vote(user: Any, vote: Vote) -> bool:
+def can_vote(user: Viewer, vote: Vote) -> bool:
     return submitting_organisation_of(user, vote.round) is not None
 
 
-def can_withdraw(user: Any, submission: Any) -> bool:
+def can_withdraw(user: Viewer, submission: Submission) -> bool:
     return acts_for(user, submission.organisation) or is_review_chair(user, submission.round)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from typing import Any
 
 from django.db.models import Count, Prefetch, QuerySet
@@ -11,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from consortium.common.attention import AttentionItem
-from consortium.members.permissions import is_staff_admin, person_of
+from consortium.members.permissions import Viewer, is_staff_admin, person_of
 from submissions import selectors as submission_selectors
 from submissions import services as submission_services
 from submissions.models import Submission
@@ -19,6 +18,7 @@ from submissions.review import permissions
 from submissions.review.models import (
     Ballot,
     Objection,
+    ObjectionResponse,
     Publication,
     PublishedResult,
     PublishedScore,
@@ -42,7 +42,7 @@ def _objections() -> QuerySet[Objection]:
     ).prefetch_related("evidence")
 
 
-def objections_visible_to(user: Any, round: Round) -> QuerySet[Objection]:
+def objections_visible_to(user: Viewer, round: Round) -> QuerySet[Objection]:
     """The round's objections, for those who may see the review (and the submissions)."""
     if not permissions.can_view_review(user, round):
         return Objection.objects.none()
@@ -50,14 +50,14 @@ def objections_visible_to(user: Any, round: Round) -> QuerySet[Objection]:
     return _objections().filter(round=round, submission__in=visible)
 
 
-def objection_for(user: Any, pk: int) -> Objection | None:
+def objection_for(user: Viewer, pk: int) -> Objection | None:
     objection = _objections().select_related("round__group").filter(pk=pk).first()
     if objection is None or not permissions.can_view_objection(user, objection):
         return None
     return objection
 
 
-def objections_against(user: Any) -> QuerySet[Objection]:
+def objections_against(user: Viewer) -> QuerySet[Objection]:
     """The submitter's inbox: objections against their organisation, in every round."""
     organisation = permissions.organisation_of(user)
     if organisation is None:
@@ -70,25 +70,25 @@ def objections_against(user: Any) -> QuerySet[Objection]:
     )
 
 
-def objections_filed_by(user: Any) -> QuerySet[Objection]:
+def objections_filed_by(user: Viewer) -> QuerySet[Objection]:
     organisation = permissions.organisation_of(user)
     if organisation is None:
         return Objection.objects.none()
     return _objections().filter(filed_by_organisation=organisation).order_by("-filed_at")
 
 
-def objection_responses(objection: Objection):
+def objection_responses(objection: Objection) -> QuerySet[ObjectionResponse]:
     return objection.responses.select_related("organisation", "author")
 
 
-def evidence_context(objection: Objection) -> list[dict]:
+def evidence_context(objection: Objection) -> list[dict[str, Any]]:
     """Each piece of evidence with the lines around it, read from the frozen version's files."""
     root = submission_services.version_package_root(objection.version)
     out = []
     for item in objection.evidence.all():
         lines: list[tuple[int, str]] = []
         path = (root / item.path) if root else None
-        if path is not None and path.resolve().is_relative_to(root.resolve()) and Path(path).is_file():
+        if root is not None and path is not None and path.resolve().is_relative_to(root.resolve()) and path.is_file():
             text = path.read_bytes().decode("utf-8", errors="replace").splitlines()
             first = max(1, item.line - CONTEXT_LINES)
             lines = [(n, text[n - 1][:400]) for n in range(first, min(len(text), item.line + CONTEXT_LINES) + 1)]
@@ -96,13 +96,13 @@ def evidence_context(objection: Objection) -> list[dict]:
     return out
 
 
-def round_votes(user: Any, round: Round) -> QuerySet[Vote]:
+def round_votes(user: Viewer, round: Round) -> QuerySet[Vote]:
     if not permissions.can_view_review(user, round):
         return Vote.objects.none()
     return Vote.objects.filter(round=round).select_related("objection", "winner").prefetch_related("options")
 
 
-def vote_for(user: Any, pk: int) -> Vote | None:
+def vote_for(user: Viewer, pk: int) -> Vote | None:
     vote = (
         Vote.objects.select_related("round__group", "objection__submission__organisation", "winner")
         .prefetch_related(
@@ -172,7 +172,7 @@ def round_tie_break_order(round: Round) -> list[str]:
     return list(review.tie_break_order) if review else default_tie_break()
 
 
-def organisation_assignments(user: Any, round: Round) -> QuerySet[ReviewAssignment]:
+def organisation_assignments(user: Viewer, round: Round) -> QuerySet[ReviewAssignment]:
     organisation = permissions.organisation_of(user)
     if organisation is None or not permissions.can_view_review(user, round):
         return ReviewAssignment.objects.none()
@@ -208,7 +208,7 @@ def record_benchmarks(results: list[PublishedResult]) -> list[str]:
     return sorted({s.benchmark for r in results for s in r.scores.all() if s.scaling == "strong"})
 
 
-def may_list_round_submissions(user: Any, round: Round) -> bool:
+def may_list_round_submissions(user: Viewer, round: Round) -> bool:
     """Whether `user` may learn the round's submissions at all (for a 404 before publication)."""
     return is_staff_admin(user) or submission_selectors.submissions_visible_to(user).filter(round=round).exists()
 
@@ -217,19 +217,17 @@ def withdrawn_submission_ids(round: Round) -> set[int]:
     return set(Withdrawal.objects.filter(submission__round=round).values_list("submission_id", flat=True))
 
 
-def attention_items(user: Any) -> list:
+def attention_items(user: Viewer) -> list:
     """Dashboard items: objections waiting for the organisation's answer, open votes it has not
     voted in, and the review of the rounds a chair runs."""
 
     items = []
     now = timezone.now()
     person = person_of(user)
-    acting = (
-        person is not None
-        and person.is_approved_member
-        and person.roles.filter(organisation_id=person.organisation_id, role__in=permissions.ACTING_ROLES).exists()
-    )
-    organisation = person.organisation if acting else None
+    acting = False
+    if person is not None and person.is_approved_member and person.organisation_id is not None:
+        acting = person.roles.filter(organisation_id=person.organisation_id, role__in=permissions.ACTING_ROLES).exists()
+    organisation = person.organisation if person is not None and acting else None
     if organisation is not None:
         for objection in objections_against(user).filter(state=Objection.State.FILED):
             if permissions.can_view_review(user, objection.round, now):

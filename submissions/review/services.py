@@ -18,7 +18,8 @@ from django.utils import timezone
 
 from consortium.audit.services import audit_record
 from consortium.common.mail import site_link
-from consortium.members.models import Organisation, Person
+from consortium.members.models import Organisation, Person, User
+from consortium.members.permissions import Viewer
 from submissions import selectors as submission_selectors
 from submissions import services as submission_services
 from submissions.models import InferenceScore, Score, Submission, SubmissionVersion
@@ -117,7 +118,8 @@ def _evidence_lines(version: SubmissionVersion, evidence: Sequence[dict[str, Any
     for item in evidence:
         path = str(item.get("path") or "").strip().lstrip("/")
         try:
-            line = int(item.get("line"))
+            raw_line: Any = item.get("line")  # untrusted: int() says whether it is a line number
+            line = int(raw_line)
         except (TypeError, ValueError):
             raise ValidationError({"evidence": f"The line of {path!r} must be a whole number."}) from None
         target = (root / path).resolve() if path else base
@@ -132,7 +134,7 @@ def _evidence_lines(version: SubmissionVersion, evidence: Sequence[dict[str, Any
     return found
 
 
-def objection_refusal(user: Any, submission: Submission, at: dt.datetime) -> str | None:
+def objection_refusal(user: Viewer, submission: Submission, at: dt.datetime) -> str | None:
     """Why `user` may not file an objection against `submission` now, or None."""
     round = submission.round
     if not can_view_submission(user, submission, at):
@@ -150,7 +152,7 @@ def objection_refusal(user: Any, submission: Submission, at: dt.datetime) -> str
 @transaction.atomic
 def objection_file(
     *,
-    actor: Any,
+    actor: User,
     submission: Submission,
     summary: str,
     rule: str,
@@ -178,6 +180,7 @@ def objection_file(
         raise ValidationError({"evidence": "The submission has no version uploaded in time to object to."})
     lines = _evidence_lines(version, evidence)
     organisation = permissions.organisation_of(actor)
+    assert organisation is not None  # objection_refusal has required one
     objection = Objection.objects.create(
         round=submission.round,
         submission=submission,
@@ -214,7 +217,7 @@ def objection_file(
 @transaction.atomic
 def objection_respond(
     *,
-    actor: Any,
+    actor: User,
     objection: Objection,
     body: str,
     acknowledges_fix: bool = False,
@@ -281,7 +284,7 @@ def parties_of(objection: Objection) -> list[Organisation]:
 
 @transaction.atomic
 def objection_withdraw(
-    *, actor: Any, objection: Objection, reason: str = "", at: dt.datetime | None = None, ip_address: str | None = None
+    *, actor: User, objection: Objection, reason: str = "", at: dt.datetime | None = None, ip_address: str | None = None
 ) -> Objection:
     """The objector no longer stands behind the objection (MLPerf: removes its "by <org>" tag)."""
     at = at or timezone.now()
@@ -318,7 +321,7 @@ def objection_withdraw(
 @transaction.atomic
 def objection_decide(
     *,
-    actor: Any,
+    actor: User,
     objection: Objection,
     outcome: str,
     note: str = "",
@@ -398,7 +401,7 @@ def objection_decide(
 
 @transaction.atomic
 def objection_close(
-    *, actor: Any, objection: Objection, note: str = "", at: dt.datetime | None = None, ip_address: str | None = None
+    *, actor: User, objection: Objection, note: str = "", at: dt.datetime | None = None, ip_address: str | None = None
 ) -> Objection:
     """A chair closes a decided objection (fix confirmed) or one nobody stands behind."""
     at = at or timezone.now()
@@ -442,7 +445,7 @@ def round_result_counts(round: Round) -> dict[int, int]:
 
 
 @transaction.atomic
-def review_assignments_make(*, actor: Any, round: Round, at: dt.datetime | None = None) -> list[ReviewAssignment]:
+def review_assignments_make(*, actor: User, round: Round, at: dt.datetime | None = None) -> list[ReviewAssignment]:
     """Pair the submitting organisations by result count (MLPerf's required reviews). Existing
     assignments are kept; only missing pairs are added, so running it twice adds nothing."""
     at = at or timezone.now()
@@ -469,7 +472,7 @@ def review_assignments_make(*, actor: Any, round: Round, at: dt.datetime | None 
 
 
 @transaction.atomic
-def review_mark_done(*, actor: Any, assignment: ReviewAssignment, at: dt.datetime | None = None) -> ReviewAssignment:
+def review_mark_done(*, actor: User, assignment: ReviewAssignment, at: dt.datetime | None = None) -> ReviewAssignment:
     at = at or timezone.now()
     if not permissions.acts_for(actor, assignment.reviewer) and not permissions.is_review_chair(
         actor, assignment.round
@@ -492,7 +495,7 @@ def _slug(label: str, n: int) -> str:
 @transaction.atomic
 def vote_open(
     *,
-    actor: Any,
+    actor: User,
     round: Round,
     question: str,
     options: Sequence[tuple[str, str]],
@@ -558,7 +561,7 @@ def vote_open(
 
 @transaction.atomic
 def ballot_cast(
-    *, actor: Any, vote: Vote, ranking: Sequence[str], at: dt.datetime | None = None, ip_address: str | None = None
+    *, actor: User, vote: Vote, ranking: Sequence[str], at: dt.datetime | None = None, ip_address: str | None = None
 ) -> Ballot:
     """One open ballot per submitting organisation, while the vote is open; never changed."""
     at = at or timezone.now()
@@ -609,7 +612,7 @@ def vote_count(vote: Vote) -> tally.Tally:
 
 
 @transaction.atomic
-def vote_close(*, actor: Any, vote: Vote, at: dt.datetime | None = None) -> Vote:
+def vote_close(*, actor: User, vote: Vote, at: dt.datetime | None = None) -> Vote:
     """Count and record the winner; a vote on an objection decides it with the winner's outcome."""
     at = at or timezone.now()
     vote = Vote.objects.select_for_update(of=("self",)).select_related("round__group", "objection").get(pk=vote.pk)
@@ -642,7 +645,7 @@ def vote_close(*, actor: Any, vote: Vote, at: dt.datetime | None = None) -> Vote
 
 @transaction.atomic
 def submission_withdraw(
-    *, actor: Any, submission: Submission, reason: str, at: dt.datetime | None = None, ip_address: str | None = None
+    *, actor: User, submission: Submission, reason: str, at: dt.datetime | None = None, ip_address: str | None = None
 ) -> Withdrawal:
     """Until the revision deadline (MLPerf: the final opportunity to withdraw) the submitter (or a
     chair) withdraws a submission: it is not published. Nothing is deleted."""
@@ -703,7 +706,7 @@ def record_version(round: Round) -> str:
     return prefix
 
 
-def _system_descriptions(version: SubmissionVersion) -> tuple[str, dict[str, dict]]:
+def _system_descriptions(version: SubmissionVersion) -> tuple[str, dict[str, dict[str, Any]]]:
     root = submission_services.version_package_root(version)
     if root is None:
         return "", {}
@@ -736,7 +739,7 @@ def publication_waits_for(round: Round) -> list[SubmissionVersion]:
     return out
 
 
-def round_publish(*, round: Round, actor: Any = None, at: dt.datetime | None = None) -> Publication | None:
+def round_publish(*, round: Round, actor: User | None = None, at: dt.datetime | None = None) -> Publication | None:
     """Freeze the round: each counting version's systems become published results with stable IDs
     (<record version>-NNNN, in the order division, organisation, system). Run twice, publishes once.
     While a counting version's checks still run, nothing is published (None): the next run tries again."""
@@ -761,7 +764,8 @@ def round_publish(*, round: Round, actor: Any = None, at: dt.datetime | None = N
                 )
             )
             scores: dict[str, list[Score | InferenceScore]] = {}
-            for score in [*version.scores.all(), *version.inference_scores.all()]:
+            found: list[Score | InferenceScore] = [*version.scores.all(), *version.inference_scores.all()]
+            for score in found:
                 scores.setdefault(score.system, []).append(score)
             for system, items in scores.items():
                 facts = system_facts(descs.get(system, {}))
@@ -840,7 +844,7 @@ CORRECTABLE = ("system_name", "accelerator", "accelerator_count", "nodes", "fram
 
 @transaction.atomic
 def result_correct(
-    *, actor: Any, result: PublishedResult, field: str, new_value: str, reason: str, at: dt.datetime | None = None
+    *, actor: User, result: PublishedResult, field: str, new_value: str, reason: str, at: dt.datetime | None = None
 ) -> Correction:
     """A recorded change to a published result (a field, or "score:<benchmark>"); the ID stays."""
     at = at or timezone.now()
@@ -890,7 +894,7 @@ def result_correct(
 
 
 @transaction.atomic
-def round_tie_break_set(*, actor: Any, round: Round, order: Sequence[str]) -> RoundReview:
+def round_tie_break_set(*, actor: User, round: Round, order: Sequence[str]) -> RoundReview:
     """The round's fixed tie-break order of outcomes, set by the chairs before the first vote; once a
     vote has opened it is fixed (each vote also keeps the order it opened with)."""
     if not permissions.is_review_chair(actor, round):

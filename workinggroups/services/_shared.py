@@ -10,6 +10,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from consortium.common.mail import mail_enqueue, site_link
+from consortium.members.models import User
 from workinggroups import permissions
 from workinggroups.models import (
     GroupMembership,
@@ -32,7 +33,7 @@ def _mail(*, key: str, subject: str, template: str, context: dict[str, Any], rec
     )
 
 
-def _require_manager(actor: Any, group: WorkingGroup) -> None:
+def _require_manager(actor: User, group: WorkingGroup) -> None:
     if not permissions.can_manage_group(actor, group):
         raise PermissionDenied(f"Only the chairs of {group} and staff may do this.")
 

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import secrets
-from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
 from consortium.audit.services import audit_record
-from consortium.members.models import Person
+from consortium.members.models import Person, User
 from workinggroups.models import (
     CalendarFeed,
 )
@@ -24,7 +23,7 @@ def calendar_feed_get_or_create(*, person: Person) -> CalendarFeed:
 
 
 @transaction.atomic
-def calendar_feed_reset(*, person: Person, actor: Any, ip_address: str | None = None) -> CalendarFeed:
+def calendar_feed_reset(*, person: Person, actor: User, ip_address: str | None = None) -> CalendarFeed:
     """A new secret address; the old one stops working at once."""
     feed = calendar_feed_get_or_create(person=person)
     feed.token, feed.created_at = secrets.token_urlsafe(32), timezone.now()

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from consortium.audit.services import audit_record
-from consortium.members.models import Person
+from consortium.members.models import Person, User
 from consortium.members.permissions import person_of
 from workinggroups import permissions
 from workinggroups.models import (
@@ -24,7 +22,7 @@ from workinggroups.services._shared import Role, _require_manager
 def group_update(
     *,
     group: WorkingGroup,
-    actor: Any,
+    actor: User,
     purpose: str,
     charter: str,
     mailing_list: str,
@@ -54,7 +52,7 @@ def _chair_count(group: WorkingGroup) -> int:
     return GroupMembership.objects.filter(group=group, role=Role.CHAIR).count()
 
 
-def _guard_chair_change(actor: Any, group: WorkingGroup, old_role: str | None, new_role: str | None) -> None:
+def _guard_chair_change(actor: User, group: WorkingGroup, old_role: str | None, new_role: str | None) -> None:
     touches_chair = Role.CHAIR in (old_role, new_role) and old_role != new_role
     if touches_chair and not permissions.can_change_chairs(actor, group):
         raise PermissionDenied("Only a chair of the group or staff may name or remove a chair.")
@@ -67,7 +65,7 @@ def _guard_chair_change(actor: Any, group: WorkingGroup, old_role: str | None, n
 
 @transaction.atomic
 def group_member_add(
-    *, group: WorkingGroup, person: Person, role: str, actor: Any, ip_address: str | None = None
+    *, group: WorkingGroup, person: Person, role: str, actor: User, ip_address: str | None = None
 ) -> GroupMembership:
     """Chairs add someone directly (no join request needed)."""
     _require_manager(actor, group)
@@ -95,7 +93,7 @@ def group_member_add(
 
 @transaction.atomic
 def group_member_set_role(
-    *, membership: GroupMembership, role: str, actor: Any, ip_address: str | None = None
+    *, membership: GroupMembership, role: str, actor: User, ip_address: str | None = None
 ) -> GroupMembership:
     membership = GroupMembership.objects.select_for_update().select_related("group", "person").get(pk=membership.pk)
     group = membership.group
@@ -121,11 +119,12 @@ def group_member_set_role(
 
 @transaction.atomic
 def group_member_remove(
-    *, membership: GroupMembership, actor: Any, reason: str = "", ip_address: str | None = None
+    *, membership: GroupMembership, actor: User, reason: str = "", ip_address: str | None = None
 ) -> None:
     membership = GroupMembership.objects.select_for_update().select_related("group", "person").get(pk=membership.pk)
     group = membership.group
-    is_self = person_of(actor) is not None and person_of(actor).pk == membership.person_id
+    actor_person = person_of(actor)
+    is_self = actor_person is not None and actor_person.pk == membership.person_id
     if not is_self:
         _require_manager(actor, group)
     if membership.role == Role.CHAIR:

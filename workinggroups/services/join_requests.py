@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -11,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from consortium.audit.services import audit_record
+from consortium.members.models import User
 from consortium.members.permissions import person_of
 from workinggroups import selectors
 from workinggroups.models import (
@@ -30,7 +30,7 @@ def join_cooldown() -> dt.timedelta:
 
 @transaction.atomic
 def join_request_create(
-    *, group: WorkingGroup, actor: Any, message: str = "", ip_address: str | None = None
+    *, group: WorkingGroup, actor: User, message: str = "", ip_address: str | None = None
 ) -> JoinRequest:
     """The logged-in person asks to join `group`. Refused with a clear message when archived,
     already a member, already waiting, or within the cooldown after a decline."""
@@ -95,7 +95,7 @@ def _tell_applicant(request: JoinRequest) -> None:
 
 @transaction.atomic
 def join_request_approve(
-    *, join_request: JoinRequest, actor: Any, role: str = Role.MEMBER, ip_address: str | None = None
+    *, join_request: JoinRequest, actor: User, role: str = Role.MEMBER, ip_address: str | None = None
 ) -> JoinRequest:
     request = _lock_open_request(join_request)
     _require_manager(actor, request.group)
@@ -120,7 +120,7 @@ def join_request_approve(
 
 @transaction.atomic
 def join_request_decline(
-    *, join_request: JoinRequest, actor: Any, reason: str, ip_address: str | None = None
+    *, join_request: JoinRequest, actor: User, reason: str, ip_address: str | None = None
 ) -> JoinRequest:
     reason = (reason or "").strip()
     if not reason:
@@ -143,7 +143,7 @@ def join_request_decline(
 
 
 @transaction.atomic
-def join_request_withdraw(*, join_request: JoinRequest, actor: Any, ip_address: str | None = None) -> JoinRequest:
+def join_request_withdraw(*, join_request: JoinRequest, actor: User, ip_address: str | None = None) -> JoinRequest:
     request = _lock_open_request(join_request)
     person = person_of(actor)
     if person is None or person.pk != request.person_id:

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from consortium.audit.services import audit_record
+from consortium.members.models import User
 from workinggroups.models import (
     MeetingOccurrence,
     MeetingSeries,
@@ -30,7 +31,7 @@ SERIES_FIELDS = (
 
 @transaction.atomic
 def meeting_series_create(
-    *, group: WorkingGroup, actor: Any, ip_address: str | None = None, **fields: Any
+    *, group: WorkingGroup, actor: User, ip_address: str | None = None, **fields: Any
 ) -> MeetingSeries:
     """A recurring meeting. The RRULE is validated (and normalised) by MeetingSeries.clean()."""
     _require_manager(actor, group)
@@ -49,7 +50,7 @@ def meeting_series_create(
 
 @transaction.atomic
 def meeting_series_update(
-    *, series: MeetingSeries, actor: Any, ip_address: str | None = None, **fields: Any
+    *, series: MeetingSeries, actor: User, ip_address: str | None = None, **fields: Any
 ) -> MeetingSeries:
     series = MeetingSeries.objects.select_for_update().select_related("group").get(pk=series.pk)
     _require_manager(actor, series.group)
@@ -70,7 +71,7 @@ def meeting_series_update(
 
 
 @transaction.atomic
-def meeting_series_delete(*, series: MeetingSeries, actor: Any, ip_address: str | None = None) -> None:
+def meeting_series_delete(*, series: MeetingSeries, actor: User, ip_address: str | None = None) -> None:
     series = MeetingSeries.objects.select_for_update().select_related("group").get(pk=series.pk)
     _require_manager(actor, series.group)
     audit_record(actor=actor, action="workinggroups.meeting_series_deleted", target=series, ip_address=ip_address)
@@ -82,7 +83,7 @@ def meeting_occurrence_update(
     *,
     series: MeetingSeries,
     original_start: dt.datetime,
-    actor: Any,
+    actor: User,
     agenda: str = "",
     minutes: str = "",
     cancelled: bool = False,

@@ -4,6 +4,7 @@ phase, the moment it is about and the recipient)."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -29,7 +30,7 @@ def reminder_send(
     recipient: str,
     subject: str,
     template: str,
-    context: dict,
+    context: dict[str, Any],
 ) -> bool:
     """Queues one reminder; False (and nothing queued) when it was already queued. The outbox's
     unique idempotency key makes a second, even concurrent, beat run send nothing."""

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from consortium.audit.services import audit_record
-from consortium.members.models import Organisation, Person
+from consortium.members.models import Organisation, Person, User
 from consortium.members.permissions import is_staff_admin
 from workinggroups import permissions, schedules, selectors
 from workinggroups.models import (
@@ -38,7 +38,7 @@ ROUND_FIELDS = (
 def round_create(
     *,
     group: WorkingGroup,
-    actor: Any,
+    actor: User,
     deadline: dt.date | None = None,
     ip_address: str | None = None,
     **fields: Any,
@@ -62,7 +62,7 @@ def round_create(
 
 
 @transaction.atomic
-def round_update(*, round: Round, actor: Any, ip_address: str | None = None, **fields: Any) -> Round:
+def round_update(*, round: Round, actor: User, ip_address: str | None = None, **fields: Any) -> Round:
     round = Round.objects.select_for_update().select_related("group").get(pk=round.pk)
     if not permissions.can_schedule_round(actor, round.group):
         raise PermissionDenied(f"Only the chairs of {round.group} and staff change its rounds.")
@@ -81,7 +81,7 @@ def round_update(*, round: Round, actor: Any, ip_address: str | None = None, **f
     return round
 
 
-def _validate_phase_set(round: Round, phases: Iterable[Any]) -> None:
+def _validate_phase_set(round: Round, phases: Iterable[schedules.PhaseTimes]) -> None:
     errors = schedules.check_phases(phases, time_zone=round.time_zone, grace=round.grace)
     if errors:
         by_field: dict[str, list[str]] = {}
@@ -111,7 +111,7 @@ def round_schedule_generate(
     *,
     round: Round,
     deadline: dt.date,
-    actor: Any,
+    actor: User,
     deadline_time: dt.time = schedules.DEADLINE_TIME,
     ip_address: str | None = None,
 ) -> list[RoundPhase]:
@@ -141,7 +141,7 @@ def round_phases_adjust(
     *,
     round: Round,
     times: dict[str, tuple[dt.datetime, dt.datetime]],
-    actor: Any,
+    actor: User,
     ip_address: str | None = None,
 ) -> list[str]:
     """Moves phases to new (aware) start and end times. The whole schedule is checked (order,
@@ -168,7 +168,7 @@ def round_phases_adjust(
 
 
 @transaction.atomic
-def round_publish(*, round: Round, actor: Any, now: dt.datetime | None = None, ip_address: str | None = None) -> Round:
+def round_publish(*, round: Round, actor: User, now: dt.datetime | None = None, ip_address: str | None = None) -> Round:
     """Publishes the schedule: complete, valid, and with its submission deadline still ahead."""
     round = Round.objects.select_for_update().select_related("group").get(pk=round.pk)
     if not permissions.can_schedule_round(actor, round.group):
@@ -179,8 +179,9 @@ def round_publish(*, round: Round, actor: Any, now: dt.datetime | None = None, i
     phases = list(round.phases.all())
     _validate_phase_set(round, phases)
     deadline = selectors.round_deadline(round)
+    assert deadline is not None  # _validate_phase_set has required a submission window
     now = now or timezone.now()
-    if deadline is None or deadline <= now:
+    if deadline <= now:
         raise ValidationError(
             {
                 schedules.SUBMISSION: (
@@ -197,7 +198,7 @@ def round_publish(*, round: Round, actor: Any, now: dt.datetime | None = None, i
 
 
 @transaction.atomic
-def round_unpublish(*, round: Round, actor: Any, ip_address: str | None = None) -> Round:
+def round_unpublish(*, round: Round, actor: User, ip_address: str | None = None) -> Round:
     round = Round.objects.select_for_update().select_related("group").get(pk=round.pk)
     if not permissions.can_schedule_round(actor, round.group):
         raise PermissionDenied(f"Only the chairs of {round.group} and staff unpublish its rounds.")
@@ -228,7 +229,7 @@ def round_register(
     round: Round,
     organisation: Organisation,
     contacts: Iterable[Person],
-    actor: Any,
+    actor: User,
     now: dt.datetime | None = None,
     ip_address: str | None = None,
 ) -> RoundRegistration:
@@ -274,7 +275,7 @@ def round_register(
 def round_registration_withdraw(
     *,
     registration: RoundRegistration,
-    actor: Any,
+    actor: User,
     now: dt.datetime | None = None,
     ip_address: str | None = None,
 ) -> None:

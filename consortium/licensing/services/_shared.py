@@ -1,7 +1,5 @@
 """What every licensing service module uses: state names, mail, the admin check."""
 
-from typing import Any
-
 from django.core.exceptions import PermissionDenied
 
 from consortium.licensing import notices, permissions
@@ -9,6 +7,7 @@ from consortium.licensing.models import (
     AccessRequest,
     Grant,
 )
+from consortium.members.models import User
 
 RequestState = AccessRequest.State
 GrantState = Grant.State
@@ -23,6 +22,6 @@ def _same_name(a: str, b: str) -> bool:
     return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
 
 
-def _require_admin(actor: Any) -> None:
+def _require_admin(actor: User) -> None:
     if not permissions.can_administer_licensing(actor):
         raise PermissionDenied("Only dataset admins and staff may do this.")

@@ -1,7 +1,6 @@
 """Writes of access requests: submitted, resubmitted, withdrawn, decided."""
 
 import datetime as dt
-from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -20,7 +19,7 @@ from consortium.licensing.models import (
 )
 from consortium.licensing.services._shared import RequestState, _mail, _require_admin
 from consortium.licensing.services.grants import _grant_create
-from consortium.members.models import Person
+from consortium.members.models import Person, User
 
 
 def _answers(dataset: Dataset, answers: dict[str, str] | list[str]) -> list[dict[str, str]]:
@@ -38,7 +37,7 @@ def access_request_submit(
     person: Person,
     purpose: str,
     answers: dict[str, str] | list[str] | None = None,
-    actor: Any,
+    actor: User,
     ip_address: str | None = None,
 ) -> AccessRequest:
     if not dataset.requires_approval:
@@ -60,7 +59,7 @@ def access_request_submit(
         raise ValidationError(f"You already have access to {dataset}.")
     last = previous.first()
     again = cooldown_ends(last, dataset) if last else None
-    if again is not None and again > timezone.now():
+    if last is not None and again is not None and again > timezone.now():
         raise ValidationError(
             f"Your last request was rejected on {last.decided_at:%d %b %Y}; you may ask again from {again:%d %b %Y}."
         )
@@ -105,7 +104,7 @@ def access_request_resubmit(
     access_request: AccessRequest,
     purpose: str,
     answers: dict[str, str] | list[str] | None = None,
-    actor: Any,
+    actor: User,
     ip_address: str | None = None,
 ) -> AccessRequest:
     request = _locked_request(access_request)
@@ -132,7 +131,7 @@ def access_request_resubmit(
 
 @transaction.atomic
 def access_request_withdraw(
-    *, access_request: AccessRequest, actor: Any, ip_address: str | None = None
+    *, access_request: AccessRequest, actor: User, ip_address: str | None = None
 ) -> AccessRequest:
     request = _locked_request(access_request)
     if not permissions.can_change_request(actor, request):
@@ -152,7 +151,7 @@ def access_request_withdraw(
     return request
 
 
-def _decide(request: AccessRequest, state: str, *, actor: Any, reason: str, ip_address: str | None) -> AccessRequest:
+def _decide(request: AccessRequest, state: str, *, actor: User, reason: str, ip_address: str | None) -> AccessRequest:
     if request.state != RequestState.SUBMITTED:
         raise _already_decided(request)
     request.state = state
@@ -186,7 +185,7 @@ def _decide(request: AccessRequest, state: str, *, actor: Any, reason: str, ip_a
 def access_request_approve(
     *,
     access_request: AccessRequest,
-    actor: Any,
+    actor: User,
     reason: str = "",
     ends_at: dt.datetime | None = None,
     ip_address: str | None = None,
@@ -217,7 +216,7 @@ def access_request_approve(
 
 @transaction.atomic
 def access_request_reject(
-    *, access_request: AccessRequest, actor: Any, reason: str, ip_address: str | None = None
+    *, access_request: AccessRequest, actor: User, reason: str, ip_address: str | None = None
 ) -> AccessRequest:
     _require_admin(actor)
     if not reason.strip():
@@ -233,7 +232,7 @@ def access_request_reject(
 
 @transaction.atomic
 def access_request_return(
-    *, access_request: AccessRequest, actor: Any, reason: str, ip_address: str | None = None
+    *, access_request: AccessRequest, actor: User, reason: str, ip_address: str | None = None
 ) -> AccessRequest:
     _require_admin(actor)
     if not reason.strip():

@@ -24,7 +24,7 @@ from consortium.licensing.models import (
 )
 from consortium.licensing.services._shared import Cause, GrantState, _require_admin, _same_name
 from consortium.licensing.services.grants import SELF_SERVICE, _grant_create, _grant_reinstate
-from consortium.members.models import Organisation, Person
+from consortium.members.models import Organisation, Person, User
 
 
 @transaction.atomic
@@ -37,7 +37,7 @@ def agreement_version_draft(
     is_material: bool = False,
     grace_days: int = 30,
     change_summary: str = "",
-    actor: Any,
+    actor: User,
 ) -> AgreementVersion:
     """A new draft version; nothing changes for members until it is published."""
     _require_admin(actor)
@@ -63,7 +63,7 @@ def agreement_version_draft(
 
 
 @transaction.atomic
-def agreement_version_update_draft(*, version: AgreementVersion, actor: Any, **fields: Any) -> AgreementVersion:
+def agreement_version_update_draft(*, version: AgreementVersion, actor: User, **fields: Any) -> AgreementVersion:
     _require_admin(actor)
     version = AgreementVersion.objects.select_for_update().get(pk=version.pk)
     if version.is_published:
@@ -87,7 +87,7 @@ def latest_published(agreement: Agreement) -> AgreementVersion | None:
 
 @transaction.atomic
 def agreement_version_publish(
-    *, version: AgreementVersion, actor: Any, ip_address: str | None = None, today: dt.date | None = None
+    *, version: AgreementVersion, actor: User, ip_address: str | None = None, today: dt.date | None = None
 ) -> AgreementVersion:
     """Publishes a draft: from now on its text never changes. A material version's holders are told."""
     _require_admin(actor)
@@ -141,7 +141,7 @@ def agreement_version_publish_new(
     is_material: bool,
     grace_days: int,
     change_summary: str = "",
-    actor: Any,
+    actor: User,
     ip_address: str | None = None,
 ) -> AgreementVersion:
     """Editing a published agreement: the new text becomes a new version, published at once."""
@@ -172,7 +172,7 @@ def agreement_accept(
     version_id: int,
     text_sha256: str,
     typed_name: str,
-    actor: Any,
+    actor: User,
     ip_address: str | None = None,
     user_agent: str = "",
 ) -> Acceptance:
@@ -247,9 +247,9 @@ def agreement_accept(
 
 
 def _after_acceptance(
-    *, acceptance: Acceptance, dataset: Dataset, person: Person, organisation: Organisation | None, actor: Any
+    *, acceptance: Acceptance, dataset: Dataset, person: Person, organisation: Organisation | None, actor: User
 ) -> None:
-    holder = {"organisation": organisation} if organisation else {"person": person}
+    holder: dict[str, Organisation | Person] = {"organisation": organisation} if organisation else {"person": person}
     agreement = acceptance.agreement_version.agreement
     # Grants on every dataset under this agreement rest on the new acceptance; a suspension that
     # waited for it ends.

@@ -1,10 +1,10 @@
 """Writes of grants: created, taken up, revoked, extended, suspended, reinstated, expired."""
 
 import datetime as dt
-from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from consortium.audit.services import audit_record
@@ -21,14 +21,14 @@ from consortium.licensing.models import (
     GrantNoticeKind,
 )
 from consortium.licensing.services._shared import Cause, GrantState, _mail, _require_admin
-from consortium.members.models import Organisation, Person
+from consortium.members.models import Organisation, Person, User
 
 
 def _default_end(dataset: Dataset, start: dt.datetime) -> dt.datetime | None:
     return start + dt.timedelta(days=dataset.grant_days) if dataset.grant_days else None
 
 
-def _expire_stale(grants) -> None:
+def _expire_stale(grants: QuerySet[Grant]) -> None:
     """Active grants past their end are expired before a new one for the same holder is made."""
     now = timezone.now()
     for grant in grants.filter(state=GrantState.ACTIVE, ends_at__lte=now):
@@ -40,14 +40,16 @@ def _grant_create(
     dataset: Dataset,
     person: Person | None = None,
     organisation: Organisation | None = None,
-    actor: Any | None,
+    actor: User | None,
     access_request: AccessRequest | None = None,
     acceptance: Acceptance | None = None,
     ends_at: dt.datetime | None = None,
     reason: str = "",
     ip_address: str | None = None,
 ) -> Grant:
-    holder_filter = {"person": person} if person is not None else {"organisation": organisation}
+    holder_filter: dict[str, Person | Organisation | None] = (
+        {"person": person} if person is not None else {"organisation": organisation}
+    )
     live = Grant.objects.select_for_update().filter(dataset=dataset, **holder_filter)
     _expire_stale(live)
     existing = live.filter(state__in=Grant.LIVE_STATES).first()
@@ -95,7 +97,7 @@ def _grant_create(
 def grant_create(
     *,
     dataset: Dataset,
-    actor: Any,
+    actor: User,
     person: Person | None = None,
     organisation: Organisation | None = None,
     ends_at: dt.datetime | None = None,
@@ -123,7 +125,7 @@ SELF_SERVICE = {Missing.GRANT_MISSING, Missing.GRANT_EXPIRED}
 
 
 @transaction.atomic
-def grant_take_up(*, dataset: Dataset, person: Person, actor: Any, ip_address: str | None = None) -> Grant:
+def grant_take_up(*, dataset: Dataset, person: Person, actor: User, ip_address: str | None = None) -> Grant:
     """“Get access”: when nothing but the grant itself is missing (open, members-only, renewal)."""
     if dataset.requires_approval:
         raise ValidationError("This dataset needs a dataset admin's approval: request access instead.")
@@ -133,7 +135,7 @@ def grant_take_up(*, dataset: Dataset, person: Person, actor: Any, ip_address: s
     blocking = [r for r in decision.missing if r.code not in SELF_SERVICE]
     if blocking:
         raise ValidationError([r.message for r in blocking])
-    if dataset.agreement_id and dataset.agreement.signed_by_organisation:
+    if dataset.agreement is not None and dataset.agreement.signed_by_organisation:
         raise ValidationError(f"Access to {dataset} is organisation-wide; ask your organisation's signatory.")
     return _grant_create(
         dataset=dataset,
@@ -157,7 +159,7 @@ def _holder_org(grant: Grant) -> Organisation | None:
 
 
 @transaction.atomic
-def grant_revoke(*, grant: Grant, actor: Any, reason: str, ip_address: str | None = None) -> Grant:
+def grant_revoke(*, grant: Grant, actor: User, reason: str, ip_address: str | None = None) -> Grant:
     """Ends a grant at once; download links stop working with it."""
     _require_admin(actor)
     if not reason.strip():
@@ -191,7 +193,7 @@ def grant_revoke(*, grant: Grant, actor: Any, reason: str, ip_address: str | Non
 
 @transaction.atomic
 def grant_extend(
-    *, grant: Grant, ends_at: dt.datetime | None, actor: Any, reason: str = "", ip_address: str | None = None
+    *, grant: Grant, ends_at: dt.datetime | None, actor: User, reason: str = "", ip_address: str | None = None
 ) -> Grant:
     """Moves the end of a grant (empty for no end). An expired grant becomes active again."""
     _require_admin(actor)
@@ -203,7 +205,9 @@ def grant_extend(
         raise ValidationError({"ends_at": "The new end must be in the future."})
     previous_end = grant.ends_at
     if grant.state == GrantState.EXPIRED:
-        holder = {"person_id": grant.person_id} if grant.person_id else {"organisation_id": grant.organisation_id}
+        holder: dict[str, int | None] = (
+            {"person_id": grant.person_id} if grant.person_id else {"organisation_id": grant.organisation_id}
+        )
         if (
             Grant.objects.filter(dataset=grant.dataset, state__in=Grant.LIVE_STATES, **holder)
             .exclude(pk=grant.pk)
@@ -231,7 +235,7 @@ def grant_extend(
     return grant
 
 
-def _grant_suspend(*, grant: Grant, cause: str, actor: Any | None, reason: str = "") -> bool:
+def _grant_suspend(*, grant: Grant, cause: str, actor: User | None, reason: str = "") -> bool:
     """Suspends an active grant (conditional update: a second run does nothing). True if it changed."""
     changed = Grant.objects.filter(pk=grant.pk, state=GrantState.ACTIVE).update(
         state=GrantState.SUSPENDED, suspension_cause=cause, reason=reason
@@ -258,7 +262,7 @@ def _grant_suspend(*, grant: Grant, cause: str, actor: Any | None, reason: str =
 
 
 @transaction.atomic
-def grant_suspend(*, grant: Grant, actor: Any, reason: str, ip_address: str | None = None) -> Grant:
+def grant_suspend(*, grant: Grant, actor: User, reason: str, ip_address: str | None = None) -> Grant:
     _require_admin(actor)
     if not reason.strip():
         raise ValidationError({"reason": "Give a reason: the holder sees it."})
@@ -267,7 +271,7 @@ def grant_suspend(*, grant: Grant, actor: Any, reason: str, ip_address: str | No
     return grant
 
 
-def _grant_reinstate(*, grant: Grant, actor: Any | None, reason: str = "", ip_address: str | None = None) -> bool:
+def _grant_reinstate(*, grant: Grant, actor: User | None, reason: str = "", ip_address: str | None = None) -> bool:
     changed = Grant.objects.filter(pk=grant.pk, state=GrantState.SUSPENDED).update(
         state=GrantState.ACTIVE, suspension_cause=Cause.NONE, reason=reason
     )
@@ -285,7 +289,7 @@ def _grant_reinstate(*, grant: Grant, actor: Any | None, reason: str = "", ip_ad
 
 
 @transaction.atomic
-def grant_reinstate(*, grant: Grant, actor: Any, reason: str = "", ip_address: str | None = None) -> Grant:
+def grant_reinstate(*, grant: Grant, actor: User, reason: str = "", ip_address: str | None = None) -> Grant:
     """A dataset admin lifts a suspension. The predicate still checks membership and agreement."""
     _require_admin(actor)
     if not _grant_reinstate(

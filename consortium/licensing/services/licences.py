@@ -10,6 +10,7 @@ from consortium.licensing.models import (
     Licence,
 )
 from consortium.licensing.spdx import KNOWN_NAMES, InvalidExpression, catalogue_entries, normalise_expression
+from consortium.members.models import User
 
 
 @transaction.atomic
@@ -23,7 +24,7 @@ def licence_create(
     share_alike: bool = False,
     non_commercial: bool = False,
     members_only: bool = False,
-    actor: Any | None = None,
+    actor: User | None = None,
 ) -> Licence:
     try:
         normalised = normalise_expression(expression)

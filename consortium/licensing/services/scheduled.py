@@ -1,15 +1,17 @@
 """Cascades and scheduled work: departures, membership, expiry, reminders, grace periods."""
 
 import datetime as dt
-from typing import Any
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from consortium.licensing import notices
 from consortium.licensing.access import (
     GOOD_STANDING,
+    AgreementStatus,
     agreement_status,
+    published_number,
 )
 from consortium.licensing.models import (
     Agreement,
@@ -19,11 +21,11 @@ from consortium.licensing.models import (
 )
 from consortium.licensing.services._shared import Cause, GrantState
 from consortium.licensing.services.grants import _grant_expire, _grant_reinstate, _grant_suspend, _notice
-from consortium.members.models import Organisation, Person
+from consortium.members.models import Organisation, Person, User
 from consortium.members.selectors import current_membership
 
 
-def grants_suspend_for_departure(*, person: Person, organisation: Organisation, actor: Any) -> int:
+def grants_suspend_for_departure(*, person: Person, organisation: Organisation, actor: User) -> int:
     """Departure hook (members.services): a leaver's grants that rested on the organisation are suspended.
 
     Runs inside the roster transaction."""
@@ -40,7 +42,8 @@ def grants_suspend_for_departure(*, person: Person, organisation: Organisation, 
     return count
 
 
-def _membership_good(organisation_id: int, day: dt.date, cache: dict) -> bool:
+def _membership_good(organisation_id: int | None, day: dt.date, cache: dict[int, bool]) -> bool:
+    assert organisation_id is not None  # asked for grants filtered on membership_organisation
     if organisation_id not in cache:
         org = Organisation.objects.prefetch_related("memberships").get(pk=organisation_id)
         membership = current_membership(org, day)
@@ -73,8 +76,9 @@ def grants_apply_membership(*, at: dt.datetime | None = None) -> dict[str, int]:
     ).select_related("person"):
         if not _membership_good(grant.membership_organisation_id, day, cache):
             continue
-        if grant.person_id and not (
-            grant.person.organisation_id == grant.membership_organisation_id and grant.person.is_approved_member
+        person = grant.person if grant.person_id else None
+        if person is not None and not (
+            person.organisation_id == grant.membership_organisation_id and person.is_approved_member
         ):
             continue
         reinstated += _grant_reinstate(grant=grant, actor=None, reason="Membership in good standing again")
@@ -87,6 +91,7 @@ def grants_expire(*, at: dt.datetime | None = None) -> int:
     count = 0
     for grant in Grant.objects.filter(state=GrantState.ACTIVE, ends_at__lte=at).select_related("dataset"):
         if _grant_expire(grant=grant, at=at):
+            assert grant.ends_at is not None  # filtered on ends_at
             count += 1
             _notice(
                 grant,
@@ -107,6 +112,7 @@ def grants_send_expiry_reminders(*, at: dt.datetime | None = None) -> int:
     for grant in Grant.objects.filter(
         state=GrantState.ACTIVE, ends_at__gt=at, ends_at__lte=at + dt.timedelta(days=30)
     ).select_related("dataset", "person__user"):
+        assert grant.ends_at is not None  # filtered on ends_at
         days_left = (grant.ends_at - at).days
         reference = grant.ends_at.date().isoformat()
         if days_left < 7:
@@ -126,14 +132,15 @@ def grants_send_expiry_reminders(*, at: dt.datetime | None = None) -> int:
     return sent
 
 
-def _live_grants_under(agreement: Agreement):
+def _live_grants_under(agreement: Agreement) -> QuerySet[Grant]:
     return Grant.objects.filter(dataset__agreement=agreement, state=GrantState.ACTIVE).select_related(
         "dataset__agreement", "person__organisation", "organisation"
     )
 
 
-def _status_for_grant(grant: Grant, at: dt.datetime):
+def _status_for_grant(grant: Grant, at: dt.datetime) -> AgreementStatus:
     agreement = grant.dataset.agreement
+    assert agreement is not None  # a grant under an agreement (_live_grants_under)
     if grant.organisation_id:
         return agreement_status(agreement, person=None, organisation=grant.organisation, at=at)
     return agreement_status(agreement, person=grant.person, organisation=None, at=at)
@@ -148,8 +155,8 @@ def grants_apply_grace_periods(*, at: dt.datetime | None = None) -> int:
     for agreement in agreements:
         for grant in _live_grants_under(agreement):
             status = _status_for_grant(grant, at)
-            if status.acceptance is None or status.satisfied:
-                continue
+            if status.acceptance is None or status.required is None or status.satisfied:
+                continue  # (no version in force: nothing is required yet)
             count += _grant_suspend(
                 grant=grant,
                 cause=Cause.REACCEPTANCE,
@@ -170,7 +177,8 @@ def agreement_version_notify_holders(*, version_id: int, at: dt.datetime | None 
     sent = 0
     for grant in _live_grants_under(version.agreement):
         status = _status_for_grant(grant, at)
-        if status.acceptance is None or status.acceptance.agreement_version.number >= version.number:
+        accepted = status.acceptance
+        if accepted is None or published_number(accepted.agreement_version) >= published_number(version):
             continue
         sent += _notice(
             grant,

@@ -25,6 +25,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 PROJECT = Path(__file__).resolve().parents[3]
 DEFAULT_DATA = PROJECT.parent / "shared" / "mlperf" / "inference_results_v5.1"
@@ -63,8 +64,8 @@ def _oracle(data: Path) -> dict[str, tuple[str, float | None]]:
     return rows
 
 
-def _verdicts(doc: dict[str, object]) -> dict[str, tuple[str, float | None]]:
-    return {r["path"]: (r["verdict"], r["score"]) for r in doc["results"]}  # type: ignore[attr-defined,index]
+def _verdicts(doc: dict[str, Any]) -> dict[str, tuple[str, float | None]]:
+    return {r["path"]: (r["verdict"], r["score"]) for r in doc["results"]}
 
 
 def _synthetic(data: Path, copies: int, into: Path) -> list[Path]:
@@ -119,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
             big, big_cpu, out = _time(_command(dirs), max(3, args.repeat // 2))
             doc = json.loads(out)
             results = doc["results"]
-            per_copy = {}
+            per_copy: dict[str, set[tuple[str, float | None]]] = {}
             for r in results:
                 division, submitter, rest = r["path"].split("/", 2)
                 original = f"{division}/{submitter.rsplit('_c', 1)[0]}/{rest}"

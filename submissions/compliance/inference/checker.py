@@ -162,7 +162,8 @@ def _walk(top: str) -> Iterator[tuple[str, list[os.DirEntry[str]], list[os.DirEn
                 entries = list(it)
         except OSError:
             continue
-        dirs, files = [], []
+        dirs: list[os.DirEntry[str]] = []
+        files: list[os.DirEntry[str]] = []
         for e in entries:
             try:
                 (dirs if e.is_dir() and not e.is_symlink() else files).append(e)

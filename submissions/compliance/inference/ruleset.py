@@ -66,9 +66,9 @@ class Ruleset:
         if mapping.get(model):
             return str(mapping[model])
         if extra_mapping is not None:
-            extra = extra_mapping.get(model)
+            extra: str | None = extra_mapping.get(model)
             if extra:
-                return extra  # type: ignore[no-any-return]
+                return extra
         guessed = model
         for guess in self.data["model_guesses"]:
             if any(s in model for s in guess["contains"]):
@@ -79,7 +79,8 @@ class Ruleset:
     def system_type_key(self, system_type: Any) -> str | None:
         if not isinstance(system_type, str):
             return None
-        return self.data["system_types"].get(system_type)  # type: ignore[no-any-return]
+        key: str | None = self.data["system_types"].get(system_type)
+        return key
 
     def required_scenarios(self, system_type: str, model: str) -> set[str] | None:
         table = self.data["required_scenarios"][system_type]
@@ -106,7 +107,8 @@ class Ruleset:
 
     def unit(self, model: str, scenario: str) -> str | None:
         units = self.data["units"]
-        return units["per_model"].get(model, {}).get(scenario, units["default"].get(scenario))
+        unit: str | None = units["per_model"].get(model, {}).get(scenario, units["default"].get(scenario))
+        return unit
 
 
 def available_inference_rulesets() -> list[str]:
