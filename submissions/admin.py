@@ -10,6 +10,7 @@ from submissions.models import (
     CheckRun,
     Finding,
     FixWindow,
+    InferenceScore,
     Score,
     Submission,
     SubmissionVersion,
@@ -177,6 +178,18 @@ class ScoreAdmin(ListAtScaleMixin, admin.ModelAdmin):
     ordering = ("-pk",)
     list_display = ("version", "system", "benchmark", "minutes")
     search_fields = ("system", "benchmark")
+
+
+@admin.register(InferenceScore)
+class InferenceScoreAdmin(admin.ModelAdmin):
+    # As Score: newest first by key, one COUNT; the version's name needs its submission's round and
+    # organisation (one join, not a query per row).
+    ordering = ("-pk",)
+    show_full_result_count = False
+    list_display = ("version", "system", "model", "scenario", "value", "units", "accuracy", "power")
+    list_select_related = ("version__submission__organisation", "version__submission__round")
+    list_filter = ("units", "scenario", "division")
+    search_fields = ("system", "model")
 
 
 @admin.register(FixWindow)

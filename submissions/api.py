@@ -270,6 +270,27 @@ class PackageOut(Schema):
     scores: list[ScoreOut]
 
 
+class InferenceScoreOut(Schema):
+    """A passing result folder's score as the official MLPerf Inference checker computes it."""
+
+    system: str
+    model: str
+    scenario: str
+    value: float
+    units: str
+    accuracy: float | None
+    accuracy_metric: str
+    power: float | None
+    power_units: str
+
+
+class InferencePackageOut(PackageOut):
+    """The package of an inference round: its scores are `inference_scores` (`scores`, times to
+    train, is empty)."""
+
+    inference_scores: list[InferenceScoreOut]
+
+
 class FindingsOut(Schema):
     usage: str | None
     ruleset: str | None
@@ -278,7 +299,7 @@ class FindingsOut(Schema):
     submission: int
     version: int
     verdict: str
-    packages: list[PackageOut]
+    packages: list[InferencePackageOut | PackageOut]
     page: int = 1
     pages: int = 1
     count: int = 0
@@ -552,7 +573,7 @@ def findings_document(version: SubmissionVersion, findings: list[Finding]) -> di
         "usage": round.suite if checked else None,
         "ruleset": round.ruleset if checked else None,
         "engine": engine_id(),
-        "rules": rules_id(),
+        "rules": rules_id(round.suite, round.ruleset) if checked else rules_id(),
         "submission": submission.pk,
         "version": version.number,
         "verdict": version.verdict,
@@ -567,6 +588,11 @@ def findings_document(version: SubmissionVersion, findings: list[Finding]) -> di
                     for path, items in sorted(files.items())
                 ],
                 "scores": [s.to_dict() for s in version.scores.all()],
+                **(
+                    {"inference_scores": [s.to_dict() for s in version.inference_scores.all()]}
+                    if round.suite == "inference"
+                    else {}
+                ),
             }
         ],
     }

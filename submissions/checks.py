@@ -103,7 +103,10 @@ def generic_systems_check(root: Path) -> CheckOutcome:
             "key": None,
             "line": None,
             "path": "",
-            "message": "This round's suite has no mlperf-logging ruleset: only the generic checks ran.",
+            "message": (
+                "This round names no ruleset (mlperf-logging's for training and HPC, the inference "
+                "checker's for inference): only the generic checks ran."
+            ),
         }
     )
     return CheckOutcome(_state(findings), findings)
@@ -314,47 +317,129 @@ def excerpt(root: Path, rel_path: str, line: int | None, limit: int = 300) -> st
 # ---------------------------------------------------------------- inference rounds
 
 
-def inference_check(kind: str, root: Path, ruleset: str, division: str) -> CheckOutcome:
-    """One check kind of an inference round, from the inference checker's report on the unpacked
-    submitter folder (``root``) of ``division``. Findings keep the file relative to the package and
-    carry their result folder (``results/<system>/<model>/<scenario>``) as their key."""
+def inference_report(root: Path, ruleset: str, division: str) -> dict:
+    """The inference checker's report on the unpacked submitter folder (``root``) of ``division``, in
+    JSON form: the package's verdict and findings, and every result folder's (SubmitterReport and
+    ResultReport.to_dict)."""
     from submissions.compliance.inference import check_inference_submitter
 
     report = check_inference_submitter(root, ruleset, division)
-    prefix = f"{division}/{report.submitter}/"
+    systems = {r.system for r in report.results}
+    return {
+        **report.to_dict(),
+        "results": [r.to_dict() for r in report.results],
+        "systems": {name: inference_system_columns(root / "systems" / f"{name}.json") for name in sorted(systems)},
+    }
+
+
+def inference_system_columns(path: Path) -> dict:
+    """The results table's system columns from a system description: its name, accelerator and
+    accelerator count (per node × nodes); blank where the description is missing or malformed (the
+    checker's findings say so)."""
+    try:
+        desc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        desc = None
+    if not isinstance(desc, dict):
+        return {"system_name": "", "accelerator": "", "accelerator_count": None}
+    try:
+        count: int | None = int(str(desc.get("accelerators_per_node")).strip()) * int(
+            str(desc.get("number_of_nodes")).strip()
+        )
+    except ValueError:
+        count = None
+    return {
+        "system_name": str(desc.get("system_name") or ""),
+        "accelerator": str(desc.get("accelerator_model_name") or ""),
+        "accelerator_count": count,
+    }
+
+
+def inference_check(kind: str, report: dict) -> CheckOutcome:
+    """One check kind of an inference round: a slice of the inference checker's report on the
+    version (``inference_report``). Findings keep the file relative to the package and carry their
+    result folder (``results/<system>/<model>/<scenario>``) as their key."""
+    prefix = f"{report['path']}/"
 
     def rel(path: str | None) -> str:
         return path[len(prefix) :] if path and path.startswith(prefix) else (path or "")
 
-    def finding(f, where: str | None) -> dict:  # type: ignore[no-untyped-def]
-        return {**f.to_dict(), "path": rel(f.file), "key": rel(where)[:120] if where else None}
+    def finding(f: dict, where: str | None) -> dict:
+        return {**f, "path": rel(f["file"]), "key": rel(where)[:120] if where else None}
 
-    package = [finding(f, None) for f in report.findings]
+    results = report["results"]
+    passed = report["verdict"] == "pass"
+    package = [finding(f, None) for f in report["findings"]]
     systems = [f for f in package if f["check"].startswith("inference.system")]
     if kind == "system_descriptions":
         return CheckOutcome(_state(systems), systems)
     if kind == "result_files":
-        findings = [finding(f, r.path) for r in report.results for f in r.findings]
-        failing = sum(not r.passed for r in report.results)
-        message = f"{len(report.results)} result folders checked"
+        findings = [finding(f, r["path"]) for r in results for f in r["findings"]]
+        failing = sum(r["verdict"] != "pass" for r in results)
+        message = f"{len(results)} result folders checked"
         if failing:
             message += f"; {failing} do not pass"
         return CheckOutcome("failed" if failing else "passed", findings, message=message)
     if kind in ("package_rules", "official_verifier"):
         rules = [f for f in package if f not in systems]
-        state = "passed" if report.passed else "failed"
+        state = "passed" if passed else "failed"
         if kind == "official_verifier":
             # The official inference checker is not published as a package the portal could run;
             # the inference checker reproduces its verdicts (docs/compliance.md).
             message = (
                 "The official MLPerf Inference checker is not published as a package; this is the "
-                f"inference checker's package verdict ({report.verdict}), which reproduces it."
+                f"inference checker's package verdict ({report['verdict']}), which reproduces it."
             )
             return CheckOutcome(state, [], message=message)
-        return CheckOutcome(state, rules, verdict=report.verdict)
+        return CheckOutcome(state, rules, verdict=report["verdict"])
     if kind == "scores":
-        passing = [r for r in report.results if r.passed]
-        lines = [f"{rel(r.path)}: {r.score:g} {r.units}" for r in passing]
-        message = f"{len(passing)} passing results with scores" + (": " + "; ".join(lines) if lines else "")
-        return CheckOutcome("passed", [], message=message[:5000])
+        scores = inference_scores(results, report.get("systems") or {})
+        lines = [f"results/{s['system']}/{s['model']}/{s['scenario']}: {s['value']:g} {s['units']}" for s in scores]
+        message = f"{len(scores)} passing results with scores" + (": " + "; ".join(lines) if lines else "")
+        return CheckOutcome("passed", [], message=message[:5000], scores=scores)
     return CheckOutcome("errored", message=f"Unknown check kind {kind!r}.")
+
+
+INFERENCE_SYSTEM_COLUMNS = ("system_name", "accelerator", "accelerator_count")
+
+
+def _number(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if number == number and abs(number) != float("inf") else None
+
+
+def inference_scores(results: list[dict], systems: dict[str, dict] | None = None) -> list[dict]:
+    """The score of each passing result folder (ResultReport.to_dict), as the portal stores it: the
+    official checker's value and units, the model's first accuracy metric (the accuracy-versus-
+    performance chart's) with all of them, the power reading where power was measured, and the
+    system's name and accelerators (``inference_system_columns``, by system) where known."""
+    systems = systems or {}
+    out = []
+    for r in results:
+        value = _number(r.get("score"))
+        if r.get("verdict") != "pass" or value is None or not r.get("units"):
+            continue
+        accuracy = {str(k): str(v) for k, v in (r.get("accuracy") or {}).items()}
+        metric = next(iter(accuracy), "")
+        power = r.get("power") or {}
+        out.append(
+            {
+                "system": r["system"],
+                "model": r["model"],
+                "mlperf_model": r.get("mlperf_model") or "",
+                "scenario": r["scenario"],
+                "division": r["division"],
+                "value": value,
+                "units": r["units"],
+                "accuracy": _number(accuracy.get(metric)),
+                "accuracy_metric": metric,
+                "accuracy_values": accuracy,
+                "power": _number(power.get("metric")),
+                "power_units": power.get("units") or "",
+                **{k: v for k, v in (systems.get(r["system"]) or {}).items() if k in INFERENCE_SYSTEM_COLUMNS},
+            }
+        )
+    return out

@@ -6,7 +6,9 @@ checks are queued and run as soon as a worker is up (`make run` starts one). Bot
 moments are past, so the beat publishes each round's record once its checks are done
 (`submissions.review.services.rounds_publish_due`), and the results explorer shows both.
 The real MLPerf Inference v5.1 submitter folders (closed and open) go the same way to round
-Inference v5.1 (ruleset 5.1, the inference checker).
+Inference v5.1 (ruleset 5.1, the inference checker); its publication moment is past too, so the beat
+publishes the submitters whose package passes (result IDs inference-5.1-NNNN, scores by model and
+scenario with their units).
 """
 
 import datetime as dt
@@ -26,8 +28,9 @@ from workinggroups.models import Round
 
 DEMO_ROUND = "training-v5-1"
 INFERENCE_ROUND = "inference-v5-1"
-# Submitter folders whose name changed between rounds (v5.0 "QCT" is v5.1's "Quanta_Cloud_Technology")
-FOLDER_ALIASES = {"QCT": "Quanta_Cloud_Technology"}
+# Submitter folders whose name is not the organisation's results folder (v5.0 "QCT" is v5.1's
+# "Quanta_Cloud_Technology"; Inference v5.1 "RedHat" is Red Hat's "Red_Hat")
+FOLDER_ALIASES = {"QCT": "Quanta_Cloud_Technology", "RedHat": "Red_Hat"}
 # round slug, folder in ../shared/mlperf, label
 DEMO_ROUNDS = [
     ("training-v5-0", "training_results_v5.0", "Training v5.0"),
@@ -109,7 +112,8 @@ def _seed_inference(log) -> None:
     added = 0
     for division in ("closed", "open"):
         for folder in sorted(p for p in (source / division).iterdir() if p.is_dir()):
-            organisation = Organisation.objects.filter(results_folder=folder.name).first()
+            name = FOLDER_ALIASES.get(folder.name, folder.name)
+            organisation = Organisation.objects.filter(results_folder__iexact=name).first()
             if (
                 organisation is None
                 or Submission.objects.filter(round=round_, organisation=organisation, division=division).exists()

@@ -316,6 +316,61 @@ class Score(models.Model):
         return out
 
 
+class InferenceScore(models.Model):
+    """An MLPerf Inference result's score as the official submission checker computes it: one per
+    passing result folder ``results/<system>/<model>/<scenario>``. A sibling of the training Score
+    (time to train in minutes), whose shape the training and HPC tools fix; here the value carries
+    its units (throughput: higher is better; latency and energy: lower)."""
+
+    # Units the inference checker reports for which a smaller value is better.
+    LOWER_IS_BETTER = ("Latency (ms)", "millijoules", "Watts")
+
+    version = models.ForeignKey(SubmissionVersion, on_delete=models.CASCADE, related_name="inference_scores")
+    system = models.CharField(max_length=200, help_text="results/<system>/: the system description's name")
+    model = models.CharField(max_length=100, help_text="The result folder's model (open division: as submitted)")
+    mlperf_model = models.CharField(max_length=100, blank=True, help_text="The MLPerf model it counts as")
+    scenario = models.CharField(max_length=40)
+    division = models.CharField(max_length=20)
+    value = models.FloatField()
+    units = models.CharField(max_length=20, help_text="Samples/s, Queries/s, Tokens/s, Latency (ms), …")
+    accuracy = models.FloatField(null=True, blank=True, help_text="The model's first accuracy metric")
+    accuracy_metric = models.CharField(max_length=40, blank=True)
+    accuracy_values = models.JSONField(default=dict, blank=True, help_text="Every metric of accuracy.txt")
+    power = models.FloatField(null=True, blank=True, help_text="Where power is measured")
+    power_units = models.CharField(max_length=20, blank=True)
+    # the results table's system columns, from systems/<system>.json
+    system_name = models.CharField(max_length=300, blank=True, default="")
+    accelerator = models.CharField(max_length=300, blank=True, default="")
+    accelerator_count = models.PositiveIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["version", "model", "scenario", "system"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["version", "system", "model", "scenario"], name="one_inference_score_per_result"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.system} {self.model}/{self.scenario}: {self.value:g} {self.units}"
+
+    @property
+    def benchmark(self) -> str:
+        """The published record's benchmark of an inference score: ``<model>/<scenario>``."""
+        return f"{self.model}/{self.scenario}"
+
+    @property
+    def lower_is_better(self) -> bool:
+        return self.units in self.LOWER_IS_BETTER
+
+    def to_dict(self) -> dict:
+        return {
+            "system": self.system, "model": self.model, "scenario": self.scenario, "value": self.value,
+            "units": self.units, "accuracy": self.accuracy, "accuracy_metric": self.accuracy_metric,
+            "power": self.power, "power_units": self.power_units,
+        }  # fmt: skip
+
+
 class UploadLimit(models.Model):
     """Uploads per organisation and round per day; a row without organisation sets the round's default."""
 

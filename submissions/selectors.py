@@ -10,7 +10,16 @@ from django.utils import timezone
 
 from consortium.common.attention import AttentionItem
 from consortium.members.permissions import Viewer, is_staff_admin, person_of
-from submissions.models import CheckRun, Finding, Score, Submission, SubmissionVersion, Worker, WorkerPool
+from submissions.models import (
+    CheckRun,
+    Finding,
+    InferenceScore,
+    Score,
+    Submission,
+    SubmissionVersion,
+    Worker,
+    WorkerPool,
+)
 from submissions.permissions import can_view_submission, results_published, upload_refusal
 from workinggroups import schedules
 from workinggroups import selectors as rounds
@@ -63,7 +72,7 @@ def submission_versions(submission: Submission) -> list[SubmissionVersion]:
     )
     return list(
         submission.versions.select_related("uploaded_by")
-        .prefetch_related(Prefetch("check_runs", queryset=runs), "scores")
+        .prefetch_related(Prefetch("check_runs", queryset=runs), "scores", "inference_scores")
         .order_by("-number")
     )
 
@@ -188,8 +197,9 @@ def attention_items(user: Viewer) -> list[AttentionItem]:
 
 
 def published_results(round: Round) -> list[dict[str, Any]]:
-    """The scores of every submission's counting version that passed, by benchmark, fastest first.
-    Empty while the results are under embargo."""
+    """The scores of every submission's counting version that passed, by benchmark (inference: by model
+    and scenario), best first: the shortest time or latency, the highest throughput. Empty while the
+    results are under embargo."""
     if not results_published(round):
         return []
     # The counting version of each submission (latest in time), found in one query.
@@ -199,22 +209,47 @@ def published_results(round: Round) -> list[dict[str, Any]]:
         pk=Subquery(counting.values("pk")[:1]),
         verdict=SubmissionVersion.Verdict.PASSED,
     )
-    scores = Score.objects.filter(version__in=passed).select_related("version__submission__organisation")
-    rows = [
-        {
-            "benchmark": s.benchmark if s.scaling == Score.Scaling.STRONG else f"{s.benchmark} (weak scaling)",
-            "system": s.system_name or s.system,
-            "accelerator": s.accelerator,
-            "accelerator_count": s.accelerator_count,
-            "minutes": s.minutes,
-            "organisation": s.version.submission.organisation,
-            "division": s.version.submission.get_division_display(),
-            "category": s.version.submission.get_category_display(),
-            "submission": s.version.submission_id,
-        }
-        for s in scores
-    ]
-    return sorted(rows, key=lambda r: (r["benchmark"], r["division"], r["minutes"]))
+    if round.suite == Round.Suite.INFERENCE:
+        found = InferenceScore.objects.filter(version__in=passed).select_related("version__submission__organisation")
+        rows = [
+            {
+                "benchmark": f"{s.model}, {s.scenario}",
+                "system": s.system_name or s.system,
+                "accelerator": s.accelerator,
+                "accelerator_count": s.accelerator_count,
+                "score": s.value,
+                "units": s.units,
+                "lower_is_better": s.lower_is_better,
+                "accuracy": f"{s.accuracy_metric} {s.accuracy:g}" if s.accuracy is not None else "",
+                "organisation": s.version.submission.organisation,
+                "division": s.division.capitalize() or s.version.submission.get_division_display(),
+                "category": s.version.submission.get_category_display(),
+                "submission": s.version.submission_id,
+            }
+            for s in found
+        ]
+    else:
+        scores = Score.objects.filter(version__in=passed).select_related("version__submission__organisation")
+        rows = [
+            {
+                "benchmark": s.benchmark if s.scaling == Score.Scaling.STRONG else f"{s.benchmark} (weak scaling)",
+                "system": s.system_name or s.system,
+                "accelerator": s.accelerator,
+                "accelerator_count": s.accelerator_count,
+                "minutes": s.minutes,
+                "score": s.minutes,
+                "units": "minutes",
+                "lower_is_better": True,
+                "organisation": s.version.submission.organisation,
+                "division": s.version.submission.get_division_display(),
+                "category": s.version.submission.get_category_display(),
+                "submission": s.version.submission_id,
+            }
+            for s in scores
+        ]
+    return sorted(
+        rows, key=lambda r: (r["benchmark"], r["division"], r["score"] if r["lower_is_better"] else -r["score"])
+    )
 
 
 def results_still_checking(round: Round) -> int:

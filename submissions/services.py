@@ -45,6 +45,7 @@ from submissions.models import (
     CheckRun,
     Finding,
     FixWindow,
+    InferenceScore,
     Score,
     Submission,
     SubmissionVersion,
@@ -577,6 +578,38 @@ def scores_clean(raw: Any) -> list[dict[str, Any]]:
     return list(out.values())
 
 
+def inference_scores_clean(raw: Any) -> list[dict[str, Any]]:
+    """The inference checker's scores (`checks.inference_scores`), fitted to the InferenceScore table:
+    text shortened to the column, numbers finite, one score per (system, model, scenario)."""
+    out: dict[tuple, dict[str, Any]] = {}
+
+    def number(value: Any) -> float | None:
+        ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+        return float(value) if ok else None
+
+    for s in raw if isinstance(raw, list) else []:
+        if not isinstance(s, dict) or "scenario" not in s or number(s.get("value")) is None:
+            continue
+        text = {k: _text(s.get(k) or "", _limit(InferenceScore, k)) for k in INFERENCE_SCORE_TEXT}
+        accuracy_values = s.get("accuracy_values")
+        score = {
+            **text,
+            "value": number(s.get("value")),
+            "accuracy": number(s.get("accuracy")),
+            "accuracy_values": {str(k)[:40]: str(v)[:40] for k, v in list(accuracy_values.items())[:20]}
+            if isinstance(accuracy_values, dict)
+            else {},
+            "power": number(s.get("power")),
+            "accelerator_count": _count(s.get("accelerator_count")),
+        }
+        out.setdefault((score["system"], score["model"], score["scenario"]), score)
+    return list(out.values())
+
+
+INFERENCE_SCORE_TEXT = ("system", "model", "mlperf_model", "scenario", "division", "units", "accuracy_metric",
+                        "power_units", "system_name", "accelerator")  # fmt: skip
+
+
 def _portal_finding(check: str, message: str) -> dict[str, Any]:
     return {"severity": "error", "check": check, "key": None, "line": None, "path": "", "message": message}
 
@@ -593,6 +626,7 @@ def run_finish(
     message = _text(message, 5000)
     clean = [finding_clean(f) for f in findings or []]
     clean_scores = scores_clean(scores) if scores is not None else None
+    clean_inference = inference_scores_clean(scores) if scores is not None else None
     verdicts = {k: _text(v, 10) for k, v in (verdicts or {}).items() if k in ("engine_verdict", "official_verdict")}
     now = timezone.now()
     with transaction.atomic():
@@ -627,6 +661,9 @@ def run_finish(
         if clean_scores is not None:
             Score.objects.filter(version=run.version).delete()
             Score.objects.bulk_create([Score(version=run.version, **s) for s in clean_scores])
+        if clean_inference is not None:
+            InferenceScore.objects.filter(version=run.version).delete()
+            InferenceScore.objects.bulk_create([InferenceScore(version=run.version, **s) for s in clean_inference])
         version_advance(version=run.version)
     return True
 
@@ -1022,6 +1059,24 @@ def _engine_report_path(version: SubmissionVersion) -> Path:
     return version_folder(version) / "engine-report.json"
 
 
+def _kept_report(
+    path: Path, stamp: dict[str, str], compute: Callable[[], dict[str, Any]], *, fresh: bool
+) -> dict[str, Any]:
+    """The report kept at `path` when it was computed under `stamp`, else computed and kept."""
+    if not fresh:
+        with contextlib.suppress(FileNotFoundError, ValueError, KeyError):
+            kept = json.loads(path.read_text(encoding="utf-8"))
+            if kept["stamp"] == stamp:
+                kept_report: dict[str, Any] = kept["report"]
+                return kept_report
+    report = compute()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
+    tmp.write_text(json.dumps({"stamp": stamp, "report": report}), encoding="utf-8")
+    os.replace(tmp, path)  # atomic: a reader sees the whole report or none
+    return report
+
+
 def version_engine_report(
     version: SubmissionVersion, root: Path, usage: str, ruleset: str,
     progress: Callable[[int, int], None] | None = None, *, fresh: bool = False,
@@ -1031,20 +1086,23 @@ def version_engine_report(
     another engine or rules version, or none (another machine, a re-run), is computed again."""
     from submissions.compliance.api import engine_id, rules_id
 
-    path = _engine_report_path(version)
     stamp = {"engine": engine_id(), "rules": rules_id(), "usage": usage, "ruleset": ruleset}
-    if not fresh:
-        with contextlib.suppress(FileNotFoundError, ValueError, KeyError):
-            kept = json.loads(path.read_text(encoding="utf-8"))
-            if kept["stamp"] == stamp:
-                kept_report: dict[str, Any] = kept["report"]
-                return kept_report
-    report = checks.engine_report(root, usage, ruleset, progress)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}")
-    tmp.write_text(json.dumps({"stamp": stamp, "report": report}), encoding="utf-8")
-    os.replace(tmp, path)  # atomic: a reader sees the whole report or none
-    return report
+    path = _engine_report_path(version)
+    return _kept_report(path, stamp, lambda: checks.engine_report(root, usage, ruleset, progress), fresh=fresh)
+
+
+def version_inference_report(
+    version: SubmissionVersion, root: Path, ruleset: str, *, fresh: bool = False
+) -> dict[str, Any]:
+    """The inference checker's report on the version, for the division uploaded: computed once (by the
+    result files check) and kept as the training engine's report is; the other checks slice it."""
+    from submissions.compliance.api import engine_id, rules_id
+
+    division = version.submission.division
+    stamp = {"engine": engine_id(), "rules": rules_id("inference", ruleset), "usage": "inference",
+             "ruleset": ruleset, "division": division}  # fmt: skip
+    path = _engine_report_path(version)
+    return _kept_report(path, stamp, lambda: checks.inference_report(root, ruleset, division), fresh=fresh)
 
 
 def _execute_kind(
@@ -1056,8 +1114,9 @@ def _execute_kind(
     progress: Callable[[int, int], None],
     tick: Callable[[], None],
 ) -> checks.CheckOutcome:
-    if usage == "inference" and ruleset:  # the inference checker, for the division uploaded
-        return checks.inference_check(kind, root, ruleset, version.submission.division)
+    if usage == "inference" and ruleset:  # the inference checker, for the division uploaded, once per version
+        fresh = kind == CheckKind.RESULTS  # the result files check computes it (a re-run checks again)
+        return checks.inference_check(kind, version_inference_report(version, root, ruleset, fresh=fresh))
     if kind == CheckKind.SYSTEMS and (usage is None or ruleset is None):
         return checks.systems_check(root, None, None)
     if usage is None or ruleset is None:

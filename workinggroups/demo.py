@@ -9,6 +9,7 @@ running it again updates in place (and moves the example rounds to the new `toda
 
 import csv
 import datetime as dt
+import re
 from pathlib import Path
 
 from django.conf import settings
@@ -71,6 +72,15 @@ def _charter(group: WorkingGroup) -> str:
 
 def _round_slug(name: str) -> str:
     return slugify(name.replace(".", "-"))
+
+
+def _ruleset_named(suite: str, name: str) -> str:
+    """The ruleset a round's name gives ("Inference v5.1": inference 5.1) when the engine has it, for
+    rows that leave the ruleset empty (the shared rounds.csv predates the inference checker)."""
+    found = re.search(r"v(\d+(?:\.\d+)+)\b", name)
+    if not found or suite not in compliance.usages():
+        return ""
+    return found.group(1) if found.group(1) in compliance.available_rulesets(suite) else ""
 
 
 def _in_review_deadline(today: dt.date) -> dt.date:
@@ -243,6 +253,7 @@ def seed_rounds(groups: dict[str, WorkingGroup], today: dt.date, log=print) -> l
             continue
         suite = SUITES.get(row["suite"].strip(), Round.Suite.OTHER)
         ruleset = row.get("ruleset", "").strip() if suite in compliance.usages() else ""
+        ruleset = ruleset or _ruleset_named(suite, row["name"])
         is_example = "planned" in row.get("note", "")
         deadline = dt.date.fromisoformat(row["submission_deadline"])
         publication = row.get("publication", "").strip()

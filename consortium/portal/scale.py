@@ -42,7 +42,16 @@ from consortium.members.models import (
     User,
 )
 from submissions import compliance
-from submissions.models import CheckAttempt, CheckKind, CheckRun, Finding, Score, Submission, SubmissionVersion
+from submissions.models import (
+    CheckAttempt,
+    CheckKind,
+    CheckRun,
+    Finding,
+    InferenceScore,
+    Score,
+    Submission,
+    SubmissionVersion,
+)
 from workinggroups import schedules
 from workinggroups.models import GroupMembership, JoinRequest, Round, RoundPhase, RoundRegistration, WorkingGroup
 
@@ -533,7 +542,7 @@ class _Seeder:
             ],
         )  # fmt: skip
         self.add("check attempts", len(runs))
-        findings, scores = [], []
+        findings, scores, inference_scores = [], [], []
         benchmarks = list(round.benchmarks or ["resnet"])
         for v in versions:
             rng = v._rng  # type: ignore[attr-defined]
@@ -552,7 +561,14 @@ class _Seeder:
                     Finding(run_id=saved[(v.pk, kind)], severity=severity, check_id=check_id, key=key, path=path,
                             line=rng.randrange(1, 4000) if path.startswith("results/") else None, message=message)
                 )  # fmt: skip
-            if not failed:
+            if not failed and round.suite == Round.Suite.INFERENCE:  # the inference checker's scores
+                for bench in benchmarks[: 1 + rng.randrange(min(3, len(benchmarks)))]:
+                    inference_scores.append(
+                        InferenceScore(version_id=v.pk, system="scale_system", model=bench, mlperf_model=bench,
+                                       scenario="Offline", division=v.submission.division,
+                                       value=round_to(rng.uniform(10, 50_000)), units="Samples/s")
+                    )  # fmt: skip
+            elif not failed:
                 for bench in benchmarks[: 1 + rng.randrange(min(3, len(benchmarks)))]:
                     scores.append(
                         Score(version_id=v.pk, system="scale_system", benchmark=bench,
@@ -560,8 +576,9 @@ class _Seeder:
                     )  # fmt: skip
         _bulk(Finding, findings)
         _bulk(Score, scores)
+        _bulk(InferenceScore, inference_scores)
         self.add("findings", len(findings))
-        self.add("scores", len(scores))
+        self.add("scores", len(scores) + len(inference_scores))
 
     # ------------------------------------------------------------------ datasets
 

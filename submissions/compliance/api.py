@@ -22,7 +22,14 @@ def engine_id() -> str:
     return f"{ENGINE_NAME} {ENGINE_VERSION}"
 
 
-def rules_id() -> str:
+def rules_id(usage: str | None = None, ruleset: str | None = None) -> str:
+    """The rules behind a report: the pinned mlperf-logging package's (training, HPC), or for
+    inference the inference checker's rule data (its ruleset file, by content)."""
+    if usage == "inference":
+        from .inference.ruleset import ruleset_digest
+
+        rules = "MLPerf Inference submission checker rules"
+        return f"{rules} {ruleset} (sha256 {ruleset_digest(ruleset)[:12]})" if ruleset else rules
     return f"mlperf-logging {rules_version()}"
 
 

@@ -22,6 +22,10 @@ class ExplorerResultOut(ResultOut):
     round_name: str
     suite: str
     scenario: str
+    accuracy: float | None = None
+    accuracy_metric: str = ""
+    power: float | None = None
+    power_units: str = ""
     host_processor: str
     host_processor_count: int | None
     url: str

@@ -30,6 +30,8 @@ class PublishedScoreDetail(models.Model):
     runs = models.JSONField(default=list, blank=True, help_text="[{file, minutes, compliant, counted}]")
     accuracy = models.FloatField(null=True, blank=True, help_text="Inference only")
     accuracy_metric = models.CharField(max_length=40, blank=True)
+    power = models.FloatField(null=True, blank=True, help_text="Inference, where power is measured")
+    power_units = models.CharField(max_length=20, blank=True)
 
     def __str__(self) -> str:
         return f"Details of score {self.score_id}"

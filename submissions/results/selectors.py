@@ -18,6 +18,7 @@ from django.db.models import Case, Count, ExpressionWrapper, F, FloatField, Max,
 from django.http import QueryDict
 from django.utils import timezone
 
+from submissions.models import InferenceScore
 from submissions.review import selectors as review_selectors
 from submissions.review.models import PublishedResult, PublishedScore
 from workinggroups import schedules
@@ -26,6 +27,9 @@ from workinggroups.models import Round
 DERIVED_NOTE = "derived, not an official MLPerf result"
 PER_PAGE = 50
 TIME_UNITS = ("minutes", "seconds", "hours")
+# Units in which a smaller score is better: times to train, and inference latency and energy (an
+# inference throughput, samples, queries or tokens per second, is better larger).
+LOWER_IS_BETTER = (*TIME_UNITS, *InferenceScore.LOWER_IS_BETTER)
 
 
 def public_rounds(at: dt.datetime | None = None) -> QuerySet[Round]:
@@ -44,7 +48,8 @@ def public_results(at: dt.datetime | None = None) -> QuerySet[PublishedResult]:
 
 
 # The derived metric "per accelerator": for a time to train, accelerator-minutes (time × accelerators,
-# lower is better, as the time itself); for a throughput, throughput per accelerator.
+# lower is better, as the time itself); for a throughput, throughput per accelerator; none for an
+# inference latency or energy (a latency is not shared among accelerators).
 _times_count = ExpressionWrapper(F("score") * F("result__accelerator_count"), output_field=FloatField())
 _per_count = ExpressionWrapper(F("score") / F("result__accelerator_count"), output_field=FloatField())
 
@@ -58,9 +63,16 @@ def public_scores(at: dt.datetime | None = None) -> QuerySet[PublishedScore]:
         .annotate(
             derived=Case(
                 When(result__accelerator_count__gt=0, units__in=TIME_UNITS, then=_times_count),
+                When(units__in=LOWER_IS_BETTER, then=Value(None, output_field=FloatField())),
                 When(result__accelerator_count__gt=0, then=_per_count),
                 default=Value(None, output_field=FloatField()),
-            )
+            ),
+            # the score as "best first" sorts it: a time or latency as it is, a throughput negated
+            better=Case(
+                When(units__in=LOWER_IS_BETTER, then=F("score")),
+                default=-F("score"),
+                output_field=FloatField(),
+            ),
         )
     )
 
@@ -97,7 +109,7 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "division": ("Division", "result__division"),
     "availability": ("Availability", "result__availability"),
     "benchmark": ("Benchmark", "benchmark"),
-    "score": ("Score", "score"),
+    "score": ("Score", "better"),  # best first: lowest time or latency, highest throughput
     "derived": ("Per accelerator", "derived"),
 }
 DEFAULT_SORT = "result_id"
@@ -217,7 +229,9 @@ def filtered(view: View, at: dt.datetime | None = None) -> QuerySet[PublishedSco
     column = COLUMNS[view.sort.lstrip("-")][1]
     descending = view.sort.startswith("-")
     order = F(column).desc(nulls_last=True) if descending else F(column).asc(nulls_last=True)
-    return rows.order_by(order, "result__round__name", "result__result_id", "benchmark", "scaling")
+    # by benchmark (inference: model/scenario), the best score first within each
+    within = ["better"] if view.sort.lstrip("-") == "benchmark" else []
+    return rows.order_by(order, *within, "result__round__name", "result__result_id", "benchmark", "scaling")
 
 
 def page_of(rows: QuerySet[PublishedScore], keys: list[int], *, derived: bool = False) -> list[dict[str, Any]]:
@@ -231,7 +245,8 @@ def page_of(rows: QuerySet[PublishedScore], keys: list[int], *, derived: bool = 
 
 
 def best_by_round(rows: QuerySet[PublishedScore]) -> list[dict[str, Any]]:
-    """The best score per benchmark and round of the view (lowest for times, highest otherwise),
+    """The best score per benchmark and round of the view (lowest for times and latencies, highest
+    for throughputs),
     rounds in the order they were created: one query."""
     found = (
         rows.order_by()
@@ -244,7 +259,7 @@ def best_by_round(rows: QuerySet[PublishedScore]) -> list[dict[str, Any]]:
             "benchmark": r["benchmark"],
             "round": r["result__round__name"],
             "units": r["units"],
-            "best": r["low"] if r["units"] in TIME_UNITS else r["high"],
+            "best": r["low"] if r["units"] in LOWER_IS_BETTER else r["high"],
         }
         for r in found
     ]
@@ -273,7 +288,7 @@ def scaling_points(rows: QuerySet[PublishedScore], *, derived: bool = False) -> 
                 "result_id": None,
                 "benchmark": r["benchmark"],
                 "accelerators": r["result__accelerator_count"],
-                "value": r["low"] if r["units"] in TIME_UNITS else r["high"],
+                "value": r["low"] if r["units"] in LOWER_IS_BETTER else r["high"],
                 "units": r["units"],
                 "results": r["n"],
             }
@@ -402,6 +417,10 @@ ROW_PATHS = {
     "scenario": "detail__scenario",
     "score": "score",
     "units": "units",
+    "accuracy": "detail__accuracy",
+    "accuracy_metric": "detail__accuracy_metric",
+    "power": "detail__power",
+    "power_units": "detail__power_units",
     "version_sha256": "result__version_sha256",
     "submission_id": "result__submission_id",
     "version_number": "result__version__number",
@@ -420,6 +439,8 @@ def rows_of(
         out = dict(zip(names, found, strict=True))
         out["host_processor"] = out["host_processor"] or ""
         out["scenario"] = out["scenario"] or ""
+        out["accuracy_metric"] = out["accuracy_metric"] or ""
+        out["power_units"] = out["power_units"] or ""
         if out.pop("scaling") != "strong":
             out["benchmark"] = f"{out['benchmark']}:weak"
         value = out.pop("derived")

@@ -1,5 +1,6 @@
 """Writes of the results explorer: the details it adds to the published record, filled at
-publication from the frozen version (its system description and the engine's run-by-run times)."""
+publication from the frozen version (its system description and the engine's run-by-run times; for
+inference, each score's accuracy and power)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 from django.db import transaction
 
 from submissions import services as submission_services
+from submissions.models import InferenceScore
 from submissions.results.models import PublishedResultDetail, PublishedScoreDetail
 from submissions.results.runs import benchmark_runs
 from submissions.review.models import PublishedResult, PublishedScore
@@ -53,6 +55,14 @@ def _model_scenario(suite: str, benchmark: str) -> tuple[str, str]:
     return benchmark, ""
 
 
+def _inference_scores(round: Round) -> dict[tuple[int, str, str], InferenceScore]:
+    """The inference scores behind a round's published scores, by (version, system, benchmark)."""
+    if round.suite != "inference":
+        return {}
+    versions = PublishedResult.objects.filter(round=round).values("version_id")
+    return {(s.version_id, s.system, s.benchmark[:100]): s for s in InferenceScore.objects.filter(version__in=versions)}
+
+
 @transaction.atomic
 def published_details_record(*, round: Round) -> int:
     """The details of every published result of `round` that has none yet (safe to run again: what
@@ -73,6 +83,7 @@ def published_details_record(*, round: Round) -> int:
         desc = _description(root_of(r), r.system)
         result_details.append(PublishedResultDetail(result=r, suite=round.suite, description=desc, **host_facts(desc)))
     PublishedResultDetail.objects.bulk_create(result_details)
+    inference = _inference_scores(round)
     details = []
     for s in scores:
         runs: list[dict[str, Any]] = []
@@ -82,6 +93,11 @@ def published_details_record(*, round: Round) -> int:
             if folder.is_dir():
                 runs = [r.to_dict() for r in benchmark_runs(folder, s.benchmark, round.suite, round.ruleset)]
         model, scenario = _model_scenario(round.suite, s.benchmark)
-        details.append(PublishedScoreDetail(score=s, model=model, scenario=scenario, runs=runs))
+        measured = inference.get((s.result.version_id, s.result.system, s.benchmark))
+        extra = {} if measured is None else {
+            "model": measured.model, "scenario": measured.scenario, "accuracy": measured.accuracy,
+            "accuracy_metric": measured.accuracy_metric, "power": measured.power, "power_units": measured.power_units,
+        }  # fmt: skip
+        details.append(PublishedScoreDetail(score=s, **{"model": model, "scenario": scenario, "runs": runs, **extra}))
     PublishedScoreDetail.objects.bulk_create(details)
     return len(results)

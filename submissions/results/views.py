@@ -22,7 +22,8 @@ from submissions.review.selectors import result_citation
 EXPORT_COLUMNS = [
     "result_id", "round", "organisation", "system_name", "system", "submitter_folder", "nodes", "host_processor",
     "host_processor_count", "accelerator", "accelerator_count", "framework", "division", "availability",
-    "benchmark", "scenario", "score", "units", "version_sha256", "url",
+    "benchmark", "scenario", "score", "units", "accuracy", "accuracy_metric", "power", "power_units",
+    "version_sha256", "url",
 ]  # fmt: skip
 DERIVED_COLUMNS = ["per_accelerator", "per_accelerator_units", "per_accelerator_note"]
 

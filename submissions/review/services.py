@@ -22,7 +22,7 @@ from consortium.members.models import Organisation, Person, User
 from consortium.members.permissions import Viewer
 from submissions import selectors as submission_selectors
 from submissions import services as submission_services
-from submissions.models import Score, Submission, SubmissionVersion
+from submissions.models import InferenceScore, Score, Submission, SubmissionVersion
 from submissions.notices import submission_mail
 from submissions.permissions import can_view_submission
 from submissions.results.services import published_details_record
@@ -439,6 +439,7 @@ def round_result_counts(round: Round) -> dict[int, int]:
     for submission in Submission.objects.filter(round=round, versions__in_time=True).distinct():
         version = submission_selectors.official_version(submission)
         n = Score.objects.filter(version=version).count() if version else 0
+        n += InferenceScore.objects.filter(version=version).count() if version else 0
         counts[submission.organisation_id] = counts.get(submission.organisation_id, 0) + n
     return counts
 
@@ -762,13 +763,14 @@ def round_publish(*, round: Round, actor: User | None = None, at: dt.datetime | 
                     "outcome", flat=True
                 )
             )
-            scores: dict[str, list[Score]] = {}
-            for score in version.scores.all():
+            scores: dict[str, list[Score | InferenceScore]] = {}
+            found: list[Score | InferenceScore] = [*version.scores.all(), *version.inference_scores.all()]
+            for score in found:
                 scores.setdefault(score.system, []).append(score)
             for system, items in scores.items():
                 facts = system_facts(descs.get(system, {}))
                 # The engine's summarizer columns, where its scores check recorded them (the one source).
-                engine = next((i for i in items if i.system_name), None)
+                engine = next((i for i in items if isinstance(i, Score) and i.system_name), None)
                 if engine is not None:
                     facts.update(
                         system_name=engine.system_name,
@@ -776,6 +778,8 @@ def round_publish(*, round: Round, actor: User | None = None, at: dt.datetime | 
                         accelerator_count=engine.accelerator_count,
                     )
                 facts["division"] = facts["division"] or submission.division
+                if isinstance(items[0], InferenceScore):  # checked as the division's folder it was uploaded to
+                    facts["division"] = items[0].division or submission.division
                 if Outcome.MOVED_OPEN in decided:
                     facts["division"] = Submission.Division.OPEN
                 if Outcome.MOVED_PREVIEW in decided:
@@ -803,9 +807,7 @@ def round_publish(*, round: Round, actor: User | None = None, at: dt.datetime | 
                 published_at=moment,
                 **facts,
             )
-            PublishedScore.objects.bulk_create(
-                PublishedScore(result=result, benchmark=s.benchmark, scaling=s.scaling, score=s.minutes) for s in items
-            )
+            PublishedScore.objects.bulk_create(published_score(result, s) for s in items)
         published_details_record(round=locked)  # the explorer's details (submissions/results/)
         Objection.objects.filter(round=locked, state__in=Objection.OPEN_STATES).update(
             state=Objection.State.CLOSED, closed_at=at
@@ -817,6 +819,14 @@ def round_publish(*, round: Round, actor: User | None = None, at: dt.datetime | 
             data={"results": len(rows), "first": f"{prefix}-0001" if rows else None},
         )
     return publication
+
+
+def published_score(result: PublishedResult, score: Score | InferenceScore) -> PublishedScore:
+    """The published record's row of a score: a training or HPC time to train in minutes; an
+    inference score with its units, under the benchmark ``<model>/<scenario>``."""
+    if isinstance(score, InferenceScore):
+        return PublishedScore(result=result, benchmark=score.benchmark[:100], score=score.value, units=score.units)
+    return PublishedScore(result=result, benchmark=score.benchmark, scaling=score.scaling, score=score.minutes)
 
 
 def rounds_publish_due(*, at: dt.datetime | None = None) -> list[Publication]:

@@ -94,6 +94,7 @@ PINNED = {
     "admin submissions.checkrun": 7,
     "admin submissions.correction": 7,
     "admin submissions.finding": 6,
+    "admin submissions.inferencescore": 9,
     "admin submissions.fixwindow": 7,
     "admin submissions.objection": 8,
     "admin submissions.objectionevidence": 7,

@@ -104,3 +104,26 @@ def test_revoked_grant_is_shown_as_revoked(roles):
     page = text(roles.client("member").get("/datasets/revoked-one/"))
     assert "Access revoked" in page and "No access yet" not in page
     assert "access was revoked: Misuse." in page and "Misuse.." not in page
+
+
+def test_an_inference_round_names_the_inference_checker_not_mlperf_logging(roles):
+    checked = open_round(slug="inference-v5-1", suite="inference")
+    type(checked).objects.filter(pk=checked.pk).update(ruleset="5.1")
+    page = text(roles.client("anonymous").get(f"/rounds/{checked.slug}/"))
+    assert "checked with the inference checker" in page and "ruleset 5.1" in page
+    assert "mlperf-logging" not in page
+    training = text(roles.client("anonymous").get(f"/rounds/{open_round().slug}/"))
+    assert "checked with mlperf-logging ruleset 5.1.0" in training
+
+
+def test_the_no_ruleset_advisory_does_not_say_only_mlperf_logging(tmp_path):
+    from submissions.checks import generic_systems_check
+
+    [advisory] = [f for f in generic_systems_check(tmp_path).findings if f["check"] == "generic.no_ruleset"]
+    assert "names no ruleset" in advisory["message"] and "the inference checker's for inference" in advisory["message"]
+
+
+def test_the_round_form_says_which_tool_ships_each_suites_rulesets(roles):
+    form = text(roles.client("chair").get(f"/workinggroups/{roles.group.slug}/manage/rounds/new/"))
+    assert "inference 5.1" in form and "inference: the inference checker's" in form
+    assert "shipped by the pinned mlperf-logging package: " not in form

@@ -7,6 +7,7 @@ scenarios a system type requires, the accuracy targets)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from dataclasses import dataclass, field
@@ -112,6 +113,14 @@ class Ruleset:
 
 def available_inference_rulesets() -> list[str]:
     return sorted(p.stem for p in RULESET_DIR.glob("*.json"))
+
+
+@cache
+def ruleset_digest(name: str) -> str:
+    """The SHA-256 of a ruleset's data (a changed rule file is another ruleset); RulesetError for an
+    unknown one."""
+    data = load_ruleset(name).data
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 
 @cache

@@ -111,3 +111,14 @@ def test_the_whole_process(sub: Submission) -> None:
     )
     assert proc.returncode == 1, proc.stderr
     assert len(json.loads(proc.stdout)["results"]) == 2
+
+
+def test_the_output_names_the_inference_checkers_rules_not_mlperf_logging(
+    capsys: pytest.CaptureFixture[str], sub: Submission
+) -> None:
+    _, out, _ = run(capsys, "--usage", "inference", "--ruleset", "5.1", "--format", "json", str(sub.division_dir))
+    rules = json.loads(out)["rules"]
+    assert rules.startswith("MLPerf Inference submission checker rules 5.1 (sha256 ") and "mlperf-logging" not in rules
+    _, text, _ = run(capsys, "--usage", "inference", "--ruleset", "5.1", str(sub.division_dir))
+    first = text.splitlines()[0]
+    assert "MLPerf Inference submission checker rules 5.1" in first and "mlperf-logging" not in first
