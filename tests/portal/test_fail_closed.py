@@ -107,6 +107,34 @@ def test_staff_pages_need_mfa(roles, who, url):
 
 
 @pytest.mark.django_db
+def test_a_staff_session_without_mfa_reaches_no_page_but_the_account_pages(roles):
+    # A staff session alone reads every unpublished submission: without MFA it reaches nothing else.
+    round_ = open_round(group=roles.group)
+    user = UserFactory(is_staff=True, is_superuser=True)
+    PersonFactory(user=user)
+    client = _client(user)
+    for url in ("/", "/dashboard/", f"/rounds/{round_.slug}/", f"/rounds/{round_.slug}/submissions/", "/results/"):
+        assert _sent_to_mfa(client.get(url)), url
+    api = client.get("/api/v1/rounds")
+    assert api.status_code == 403
+    assert "two-factor" in api.json()["detail"] and api.json()["errors"] == {}
+    setup = client.get("/accounts/2fa/totp/activate/")  # allauth may first ask for the password again
+    assert setup.status_code == 200 or setup["Location"].startswith("/accounts/reauthenticate/")
+    assert client.get("/healthz").status_code == 200
+    with_mfa(user)
+    assert client.get(f"/rounds/{round_.slug}/").status_code == 200
+    assert client.get("/api/v1/rounds").status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_member_session_without_mfa_is_not_asked_for_it(roles):
+    round_ = open_round(group=roles.group)
+    client = roles.client("submitter")
+    for url in ("/", f"/rounds/{round_.slug}/", "/api/v1/rounds"):
+        assert client.get(url).status_code == 200, url
+
+
+@pytest.mark.django_db
 def test_chair_powers_need_mfa(roles):
     chair = UserFactory(email="newchair@globex.test")
     person = PersonFactory(user=chair, organisation=roles.other_org)
