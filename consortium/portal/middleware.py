@@ -4,10 +4,11 @@ Every staff-only page (`/admin/`, including the dataset admins' pages, `/staff/`
 API tokens page, since a staff token reads every submission) and every chair power (managing a
 group, scheduling, editing or publishing a round, re-running checks, fix windows, running the review:
 assignments, tie-break, votes, decisions on objections) sends a staff account or a chair without a
-TOTP authenticator to set one up first. The API asks the same of staff tokens (submissions/api.py). A staff account's session alone reads every
-unpublished submission, so a staff account without MFA is sent to set it up on every page, not only
-the staff pages (an API call in its session gets a 403 in the API's error shape); only the account
-pages (sign-in, MFA set-up, sign-out), static files and the health check stay open to it.
+TOTP authenticator to set one up first. The API asks the same of staff tokens (submissions/api.py).
+A staff account's session alone reads every unpublished submission, so a staff account without MFA
+is sent to set it up on every page, not only the staff pages (an API call in its session gets a 403
+in the API's error shape); only the account pages (sign-in, MFA set-up, sign-out), static files and
+the health check stay open to it.
 The one exception is explicit: in demo mode (DEMO_MODE=1) the seeded demo accounts (Person.is_demo)
 may go without, so that the demo can be tried at once.
 """
