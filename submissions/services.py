@@ -602,7 +602,7 @@ def inference_scores_clean(raw: Any) -> list[dict[str, Any]]:
             "power": number(s.get("power")),
             "accelerator_count": _count(s.get("accelerator_count")),
         }
-        out.setdefault((score["system"], score["model"], score["scenario"]), score)
+        out.setdefault((text["system"], text["model"], text["scenario"]), score)
     return list(out.values())
 
 
