@@ -11,25 +11,19 @@ from typing import Any
 
 from .engine import check_file
 from .findings import FileReport, PackageReport
+from .identity import ENGINE_NAME, ENGINE_VERSION, engine_id
+from .inference.ruleset import inference_rules_id
 from .package import ProgressCallback, check_package, is_package, mp_context
 from .rules import rules_version, validate
 
-ENGINE_NAME = "consortium-compliance"
-ENGINE_VERSION = "1.0.0"
-
-
-def engine_id() -> str:
-    return f"{ENGINE_NAME} {ENGINE_VERSION}"
+__all__ = ["ENGINE_NAME", "ENGINE_VERSION", "Report", "check_paths", "engine_id", "rules_id"]
 
 
 def rules_id(usage: str | None = None, ruleset: str | None = None) -> str:
     """The rules behind a report: the pinned mlperf-logging package's (training, HPC), or for
     inference the inference checker's rule data (its ruleset file, by content)."""
     if usage == "inference":
-        from .inference.ruleset import ruleset_digest
-
-        rules = "MLPerf Inference submission checker rules"
-        return f"{rules} {ruleset} (sha256 {ruleset_digest(ruleset)[:12]})" if ruleset else rules
+        return inference_rules_id(ruleset)
     return f"mlperf-logging {rules_version()}"
 
 

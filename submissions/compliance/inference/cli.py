@@ -6,10 +6,11 @@ import argparse
 import json
 import sys
 
-from ..api import engine_id, rules_id
+from ..identity import engine_id
 from ..rules import RulesetError
 from . import check_inference_paths
 from .report import InferenceFinding, InferenceReport
+from .ruleset import inference_rules_id
 
 
 def _line(f: InferenceFinding) -> str:
@@ -20,7 +21,7 @@ def _line(f: InferenceFinding) -> str:
 
 
 def render_text(report: InferenceReport) -> str:
-    out = [f"{engine_id()} with {rules_id('inference', report.ruleset)}"]
+    out = [f"{engine_id()} with {inference_rules_id(report.ruleset)}"]
     out += [_line(f) for f in report.findings]
     for p in report.packages:
         passed = sum(r.passed for r in p.results)
@@ -39,7 +40,7 @@ def run(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     except (RulesetError, FileNotFoundError, ValueError) as exc:
         parser.error(str(exc))
     if args.format == "json":
-        json.dump({**report.to_dict(engine_id()), "rules": rules_id("inference", report.ruleset)}, sys.stdout, indent=1)
+        json.dump({**report.to_dict(engine_id()), "rules": inference_rules_id(report.ruleset)}, sys.stdout, indent=1)
         sys.stdout.write("\n")
     else:
         print(render_text(report))

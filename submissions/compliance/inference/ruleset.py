@@ -138,3 +138,9 @@ def load_ruleset(name: str) -> Ruleset:
         targets={m: _targets(v) for m, v in data["accuracy_targets"].items()},
         upper_limits={m: _targets(v) for m, v in data["accuracy_upper_limits"].items()},
     )
+
+
+def inference_rules_id(ruleset: str | None) -> str:
+    """The rules behind an inference report: the ruleset file, named by its content."""
+    rules = "MLPerf Inference submission checker rules"
+    return f"{rules} {ruleset} (sha256 {ruleset_digest(ruleset)[:12]})" if ruleset else rules
