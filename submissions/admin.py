@@ -181,11 +181,10 @@ class ScoreAdmin(ListAtScaleMixin, admin.ModelAdmin):
 
 
 @admin.register(InferenceScore)
-class InferenceScoreAdmin(admin.ModelAdmin):
+class InferenceScoreAdmin(ListAtScaleMixin, admin.ModelAdmin):
     # As Score: newest first by key, one COUNT; the version's name needs its submission's round and
     # organisation (one join, not a query per row).
     ordering = ("-pk",)
-    show_full_result_count = False
     list_display = ("version", "system", "model", "scenario", "value", "units", "accuracy", "power")
     list_select_related = ("version__submission__organisation", "version__submission__round")
     list_filter = ("units", "scenario", "division")

@@ -581,7 +581,7 @@ def scores_clean(raw: Any) -> list[dict[str, Any]]:
 def inference_scores_clean(raw: Any) -> list[dict[str, Any]]:
     """The inference checker's scores (`checks.inference_scores`), fitted to the InferenceScore table:
     text shortened to the column, numbers finite, one score per (system, model, scenario)."""
-    out: dict[tuple[Any, ...], dict[str, Any]] = {}
+    out: dict[tuple[str, str, str], dict[str, Any]] = {}
 
     def number(value: Any) -> float | None:
         ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
@@ -602,7 +602,7 @@ def inference_scores_clean(raw: Any) -> list[dict[str, Any]]:
             "power": number(s.get("power")),
             "accelerator_count": _count(s.get("accelerator_count")),
         }
-        out.setdefault((score["system"], score["model"], score["scenario"]), score)
+        out.setdefault((text["system"], text["model"], text["scenario"]), score)
     return list(out.values())
 
 
