@@ -66,7 +66,7 @@ class StaffMfaRequiredMiddleware:
         if mfa_missing_for(request):
             if request.path.startswith("/api/"):
                 detail = "Staff accounts need two-factor authentication: set it up at /accounts/2fa/ first."
-                return JsonResponse({"detail": detail, "errors": {}}, status=403)
+                return JsonResponse({"detail": detail, "errors": {"authorization": detail}}, status=403)
             messages.warning(
                 request,
                 "Staff accounts and chair powers need two-factor authentication. Set it up here first.",
