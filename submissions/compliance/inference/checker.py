@@ -24,6 +24,7 @@ from typing import Any
 
 from ..findings import ADVISORY, ERROR, WARNING, Severity
 from .loadgen import DetailLog, read_detail_log, read_summary_log
+from .power_session import check_power_session
 from .report import InferenceFinding, ResultReport, SubmitterReport
 from .ruleset import Ruleset, Target
 
@@ -896,11 +897,12 @@ def _check_power(
     valid, metric, efficiency, why = _power_metric(ctx, scenario_fixed, perf, res)
     if why:
         sink.error(C.POWER, why, os.path.join(perf, "spl.txt"))
-    sink.warning(
-        C.POWER,
-        "the Power WG's power_checker.py (run by the official checker on power results) is not reproduced here",
-        power_dir,
-    )
+    # the Power WG's power_checker.py, which the official checker runs on every power result
+    for finding in check_power_session(ctx.rs["power_session"], os.path.join(name, "performance")):
+        sink.add(
+            ERROR if finding.severity == "error" else WARNING, C.POWER, finding.message, finding.path, finding.line
+        )
+        ok &= finding.severity != "error"
     return bool(ok and valid), metric, efficiency
 
 

@@ -9,6 +9,8 @@ engine's rule data, so a wrong rule in the data shows up as a failing test.
 
 from __future__ import annotations
 
+import datetime
+import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -351,3 +353,126 @@ class Submission:
                 (t / "accuracy").mkdir(exist_ok=True)
                 (t / "accuracy" / "mlperf_log_accuracy.json").write_text("[]\n")
                 (t / "accuracy" / "accuracy.txt").write_text(ACCURACY_TXT[model])
+
+
+# -- power sessions -------------------------------------------------------------------------------
+
+# the sources checksums of a released mlcommons/power client and server (sources_checksums.json)
+RELEASED_SOURCES = {
+    "__init__.py": "da39a3ee5e6b4b0d3255bfef95601890afd80709",
+    "client.py": "33ca4f26368777ac06e01f9567b714a4b8063886",
+    "lib/__init__.py": "da39a3ee5e6b4b0d3255bfef95601890afd80709",
+    "lib/client.py": "ac2aa093c8e8bbc9569b9e2a3471bc64e58a2258",
+    "lib/common.py": "611d8b29633d331eb19c9455ea3b5fa3284ed6df",
+    "lib/external/__init__.py": "da39a3ee5e6b4b0d3255bfef95601890afd80709",
+    "lib/external/ntplib.py": "4da8f970656505a40483206ef2b5d3dd5e81711d",
+    "lib/server.py": "c7af63c31bb2fbedea4345f571f6e3507d268ada",
+    "lib/source_hashes.py": "60a2e02193209e8d392803326208d5466342da18",
+    "lib/summary.py": "aa92f0a3f975eecd44d3c0cd0236342ccc9f941d",
+    "lib/time_sync.py": "122eba67a9abc85635223e054def53be1367ade2",
+    "server.py": "c3f90f2f7eeb4db30727556d0c815ebc89b3d28b",
+    "tests/unit/__init__.py": "da39a3ee5e6b4b0d3255bfef95601890afd80709",
+    "tests/unit/test_server.py": "948c1995d4008bc2aa6c4046a34ffa3858d6d671",
+    "tests/unit/test_source_hashes.py": "00468a2907583c593e6574a1f6b404e4651c221a",
+}
+POWER_TIME = "%m-%d-%Y %H:%M:%S.%f"
+
+
+def _epoch(text: str) -> float:
+    return datetime.datetime.strptime(text, POWER_TIME).replace(tzinfo=datetime.UTC).timestamp()
+
+
+def _ptd_time(epoch: float) -> str:
+    return datetime.datetime.fromtimestamp(epoch, tz=datetime.UTC).strftime(POWER_TIME)[:-3]
+
+
+def power_session(ranging: tuple[str, str], testing: tuple[str, str]) -> dict[str, Any]:
+    """A passing session of the mlcommons/power client and server around LoadGen's two runs
+    (power_begin, power_end of each), as dicts the test may change before ``write_power_session``."""
+    r0, r1 = (_epoch(t) for t in ranging)
+    t0, t1 = (_epoch(t) for t in testing)
+    phases = {
+        "ranging": [[r0 - 60, 0], [r0 - 30, 0], [r1 + 30, 0], [r1 + 60, 0]],
+        "testing": [[t0 - 60, 0], [t0 - 30, 0], [t1 + 30, 0], [t1 + 60, 0]],
+    }
+    messages = [
+        {"cmd": "mlcommons/power client v4", "reply": "mlcommons/power server v4"},
+        {"cmd": "time", "reply": str(r0 - 90)},
+        {"cmd": "new,sess", "reply": "OK sess"},
+        {"cmd": "session,sess,start,ranging", "reply": "OK"},
+        {"cmd": "session,sess,stop,ranging", "reply": "OK"},
+        {"cmd": "session,sess,start,testing", "reply": "OK"},
+        {"cmd": "session,sess,stop,testing", "reply": "OK"},
+        {"cmd": "session,sess,done", "reply": "OK"},
+    ]
+    ptd_messages = [
+        {"cmd": "Hello", "reply": "Hello, PTD"},
+        {"cmd": "Identify", "reply": "YokogawaWT310,version=1.10.0-abcdef,Yokogawa,C3XXXXXXX"},
+        {"cmd": "RR", "reply": "10,0,20,0,300"},
+        {"cmd": "SR,A,Auto", "reply": "Range A changed"},
+        {"cmd": "SR,V,Auto", "reply": "Range V changed"},
+        {
+            "cmd": "Go,1000,0,sess_ranging",
+            "reply": "Starting untimed measurement, maximum 500000 samples at 1000ms with 0 rampup samples",
+        },
+        {"cmd": "Stop", "reply": "Stopping untimed measurement"},
+        {"cmd": "SR,A,5", "reply": "Range A changed"},
+        {"cmd": "SR,V,300", "reply": "Range V changed"},
+        {
+            "cmd": "Go,1000,0,sess_testing",
+            "reply": "Starting untimed measurement, maximum 500000 samples at 1000ms with 0 rampup samples",
+        },
+        {"cmd": "Stop", "reply": "Stopping untimed measurement"},
+        {"cmd": "SR,A,20", "reply": "Range A changed"},
+        {"cmd": "SR,V,300", "reply": "Range V changed"},
+        {"cmd": "Stop", "reply": "Error: no measurement to stop"},
+    ]
+    ids = {"client": "6f1c1f52-3b0a-4e5c-9d55-2f0d6f8e1a01", "server": "0b9d0c3e-8a4f-4c1e-b2a7-5d3e9f6c7b02"}
+    common = {
+        "version": "4",
+        "timezone": 0,
+        "modules": {},
+        "sources": dict(RELEASED_SOURCES),
+        "messages": messages,
+        "uuid": ids,
+        "session_name": "sess",
+        "results": {},
+    }
+    client = {**common, "phases": phases}
+    server = {
+        **common,
+        "messages": [dict(m) for m in messages],
+        "phases": {k: [[p[0] + 0.2, 0] for p in v] for k, v in phases.items()},
+        "ptd_messages": ptd_messages,
+        "ptd_config": {"device_type": 49, "command": ["ptd", "-p", "8888", "49", "/dev/usbtmc0"], "channel": None},
+        "debug": False,
+    }
+    ptd_log = [
+        f"{_ptd_time(r0 - 300)}: Uncertainty checking for YokogawaWT310 is activated",
+        f"{_ptd_time(r0 - 40)}: Go with mark 'sess_ranging'",
+        f"{_ptd_time(r1 + 40)}: Completed test",
+        f"{_ptd_time(t0 - 40)}: Go with mark 'sess_testing'",
+        f"{_ptd_time(t1 + 40)}: Completed test",
+    ]
+    return {"client": client, "server": server, "ptd_log": ptd_log}
+
+
+def write_power_session(perf: Path, session: dict[str, Any]) -> None:
+    """``perf/power``: the logs, then client.json and server.json recording the checksums of the
+    files of the session (the runs' logs must be written before)."""
+    power = perf / "power"
+    power.mkdir(exist_ok=True)
+    (power / "ptd_logs.txt").write_text("\n".join(session["ptd_log"]) + "\n")
+    (power / "client.log").write_text("client: session sess done\n")
+    (power / "server.log").write_text("server: session sess done\n")
+    sums = {}
+    for rel in ("power/client.log", "power/ptd_logs.txt", "power/server.log"):
+        sums[rel] = hashlib.sha1((perf / rel).read_bytes()).hexdigest()
+    for run in ("ranging", "run_1"):
+        for name in ("mlperf_log_detail.txt", "mlperf_log_summary.txt", "spl.txt"):
+            sums[f"{run}/{name}"] = hashlib.sha1((perf / run / name).read_bytes()).hexdigest()
+    for side in ("client", "server"):
+        sd = session[side]
+        if not sd.get("results"):
+            sd["results"] = dict(sums)
+        (power / f"{side}.json").write_text(json.dumps(sd, indent=2) + "\n")
