@@ -438,10 +438,9 @@ def power_session(ranging: tuple[str, str], testing: tuple[str, str]) -> dict[st
         "session_name": "sess",
         "results": {},
     }
-    client = {**common, "phases": phases}
+    client = {**json.loads(json.dumps(common)), "phases": phases}
     server = {
-        **common,
-        "messages": [dict(m) for m in messages],
+        **json.loads(json.dumps(common)),
         "phases": {k: [[p[0] + 0.2, 0] for p in v] for k, v in phases.items()},
         "ptd_messages": ptd_messages,
         "ptd_config": {"device_type": 49, "command": ["ptd", "-p", "8888", "49", "/dev/usbtmc0"], "channel": None},
