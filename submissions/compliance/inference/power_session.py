@@ -156,7 +156,7 @@ def _ptd_messages(s: _Session, path: str, sd: dict[str, Any]) -> None:
         fields = msgs[2]["reply"].split(",")
         try:
             if fields[index] == "0" and float(fields[index + 1]) > 0:
-                return fields[index + 1]
+                return str(fields[index + 1])
         except (ValueError, IndexError):
             raise _Fail(f"no initial meter ranges in {msgs[2]['reply']!r}", path, line) from None
         return "Auto"
