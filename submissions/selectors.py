@@ -196,6 +196,11 @@ def attention_items(user: Viewer) -> list[AttentionItem]:
     return items
 
 
+def _display(choices: dict[str, str], value: str) -> str:
+    """What `get_FOO_display` says: the choice's label, or the stored value when it is not a choice."""
+    return choices.get(value, value)
+
+
 def published_results(round: Round) -> list[dict[str, Any]]:
     """The scores of every submission's counting version that passed, by benchmark (inference: by model
     and scenario), best first: the shortest time or latency, the highest throughput. Empty while the
@@ -209,41 +214,55 @@ def published_results(round: Round) -> list[dict[str, Any]]:
         pk=Subquery(counting.values("pk")[:1]),
         verdict=SubmissionVersion.Verdict.PASSED,
     )
+    # Plain values, not model instances: a round has a hundred rows or more, and building four model
+    # instances per row cost more than the query and the template together (issue 15).
+    divisions = dict(Submission.Division.choices)
+    categories = dict(Submission.Category.choices)
+    submission_fields = ("version__submission_id", "version__submission__organisation__name",
+                         "version__submission__division", "version__submission__category")  # fmt: skip
     if round.suite == Round.Suite.INFERENCE:
-        found = InferenceScore.objects.filter(version__in=passed).select_related("version__submission__organisation")
+        found = InferenceScore.objects.filter(version__in=passed).values(
+            "model", "scenario", "system_name", "system", "accelerator", "accelerator_count", "value", "units",
+            "accuracy_metric", "accuracy", "division", *submission_fields,
+        )  # fmt: skip
         rows = [
             {
-                "benchmark": f"{s.model}, {s.scenario}",
-                "system": s.system_name or s.system,
-                "accelerator": s.accelerator,
-                "accelerator_count": s.accelerator_count,
-                "score": s.value,
-                "units": s.units,
-                "lower_is_better": s.lower_is_better,
-                "accuracy": f"{s.accuracy_metric} {s.accuracy:g}" if s.accuracy is not None else "",
-                "organisation": s.version.submission.organisation,
-                "division": s.division.capitalize() or s.version.submission.get_division_display(),
-                "category": s.version.submission.get_category_display(),
-                "submission": s.version.submission_id,
+                "benchmark": f"{s['model']}, {s['scenario']}",
+                "system": s["system_name"] or s["system"],
+                "accelerator": s["accelerator"],
+                "accelerator_count": s["accelerator_count"],
+                "score": s["value"],
+                "units": s["units"],
+                "lower_is_better": s["units"] in InferenceScore.LOWER_IS_BETTER,
+                "accuracy": f"{s['accuracy_metric']} {s['accuracy']:g}" if s["accuracy"] is not None else "",
+                "organisation": s["version__submission__organisation__name"],
+                "division": s["division"].capitalize() or _display(divisions, s["version__submission__division"]),
+                "category": _display(categories, s["version__submission__category"]),
+                "submission": s["version__submission_id"],
             }
             for s in found
         ]
     else:
-        scores = Score.objects.filter(version__in=passed).select_related("version__submission__organisation")
+        scores = Score.objects.filter(version__in=passed).values(
+            "benchmark", "scaling", "system_name", "system", "accelerator", "accelerator_count", "minutes",
+            *submission_fields,
+        )  # fmt: skip
         rows = [
             {
-                "benchmark": s.benchmark if s.scaling == Score.Scaling.STRONG else f"{s.benchmark} (weak scaling)",
-                "system": s.system_name or s.system,
-                "accelerator": s.accelerator,
-                "accelerator_count": s.accelerator_count,
-                "minutes": s.minutes,
-                "score": s.minutes,
+                "benchmark": s["benchmark"]
+                if s["scaling"] == Score.Scaling.STRONG
+                else f"{s['benchmark']} (weak scaling)",
+                "system": s["system_name"] or s["system"],
+                "accelerator": s["accelerator"],
+                "accelerator_count": s["accelerator_count"],
+                "minutes": s["minutes"],
+                "score": s["minutes"],
                 "units": "minutes",
                 "lower_is_better": True,
-                "organisation": s.version.submission.organisation,
-                "division": s.version.submission.get_division_display(),
-                "category": s.version.submission.get_category_display(),
-                "submission": s.version.submission_id,
+                "organisation": s["version__submission__organisation__name"],
+                "division": _display(divisions, s["version__submission__division"]),
+                "category": _display(categories, s["version__submission__category"]),
+                "submission": s["version__submission_id"],
             }
             for s in scores
         ]
