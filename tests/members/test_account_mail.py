@@ -81,3 +81,31 @@ def test_the_same_request_in_the_same_second_mails_once_a_new_request_mails_agai
         monkeypatch.setattr(adapters.timezone, "now", lambda: moment + dt.timedelta(seconds=2))
         adapter.send_mail("account/email/password_reset_key", "a@example.test", context)
     assert OutgoingMail.objects.count() == 2 and len(mail.outbox) == 2
+
+
+def test_a_real_smtp_server_down_then_up_receives_the_reset_once(
+    settings, tmp_path, django_capture_on_commit_callbacks
+):
+    from tests.common.test_outbox_smtp import _free_port, _received, _start_smtp
+
+    port, spool = _free_port(), tmp_path / "received.jsonl"
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    UserFactory(email="forgot@example.test")
+    _reset(Client(), "forgot@example.test", django_capture_on_commit_callbacks)  # nothing listens yet
+    row = OutgoingMail.objects.get()
+    assert row.state == State.PENDING and row.body
+
+    server = _start_smtp(port, spool, refuse=0)
+    try:
+        OutgoingMail.objects.filter(pk=row.pk).update(due_at=timezone.now() - dt.timedelta(seconds=1))
+        assert outbox.outbox_flush()["sent"] == 1
+        assert outbox.outbox_flush()["sent"] == 0
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    assert [(m["key"], m["to"]) for m in _received(spool)] == [(row.key, ["forgot@example.test"])]
+    row.refresh_from_db()
+    assert row.state == State.SENT and row.body == ""
