@@ -63,9 +63,11 @@ def mail_enqueue(
     about: str = "",
     gate: str = "",
     gate_ref: str | int = "",
+    erase_body_once_sent: bool = False,
 ) -> int:
     """Queues one message per recipient under `key` (once: a key already queued is skipped) and
-    sends them after the surrounding transaction commits. Returns how many are new."""
+    sends them after the surrounding transaction commits. Returns how many are new. A body that
+    holds a secret (`erase_body_once_sent`) is emptied in the row once the message is sent."""
     if gate and gate not in MAIL_GATES:
         raise ValueError(f"No mail gate named {gate!r} is registered.")
     subject = f"{settings.ACCOUNT_EMAIL_SUBJECT_PREFIX}{subject}"[:300]
@@ -81,6 +83,7 @@ def mail_enqueue(
                     about=about[:100],
                     gate=gate,
                     gate_ref=str(gate_ref),
+                    erase_body_once_sent=erase_body_once_sent,
                 )
         except IntegrityError:
             continue
@@ -201,7 +204,10 @@ def outbox_deliver(*, message_id: int, connection=None) -> Delivery:
         )
         logger.warning("outbox: message %s not sent (%s); next try in %s s", message_id, error, wait)
         return Delivery("retry", retry_in=wait)
-    mine.update(state=State.SENT, sent_at=timezone.now(), last_error="", claimed_at=None)
+    sent: dict = {"state": State.SENT, "sent_at": timezone.now(), "last_error": "", "claimed_at": None}
+    if message.erase_body_once_sent:
+        sent["body"] = ""
+    mine.update(**sent)
     return Delivery("sent")
 
 

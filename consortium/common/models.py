@@ -21,6 +21,8 @@ class OutgoingMail(models.Model):
     to = models.EmailField()
     subject = models.CharField(max_length=300)
     body = models.TextField()
+    # The body holds a secret (a password-reset link, a login code): emptied once the message is sent.
+    erase_body_once_sent = models.BooleanField(default=False)
     # What the message is about, for staff reading the outbox ("licensing.grant:5").
     about = models.CharField(max_length=100, blank=True, default="", db_index=True)
     # A registered predicate asked at send time ("submission") with its argument (the object's id):
