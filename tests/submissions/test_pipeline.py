@@ -303,7 +303,7 @@ def test_cancelling_a_running_official_verifier_stops_it(mlperf_dir, round_, org
     services.run_cancel(run=official, actor=submitter)  # running: the worker is asked to stop
     root = services.version_package_root(version)
     with pytest.raises(services.CheckCancelled):
-        services._execute_kind(
+        services.execution._execute_kind(
             CheckKind.OFFICIAL, version, root, "training", "5.1.0", lambda d, t: None,
             lambda: services.run_heartbeat(run_id=official.pk, attempt=1),
         )  # fmt: skip
