@@ -10,7 +10,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from submissions import services
+from submissions import services, storage
 from submissions.models import ApiToken, CheckKind, CheckRun, Score, SubmissionVersion
 from tests.conftest import ROLE_NAMES
 from tests.submissions.factories import open_round, register, tar_gz_of
@@ -159,7 +159,7 @@ def test_upload_returns_201_and_queues_unpack(roles, round_, tmp_path):
     assert body["status_url"] == f"http://testserver/api/v1/submissions/{version.submission_id}"
     assert version.source == SubmissionVersion.Source.API and version.original_name == "Acme.tar.gz"
     assert version.uploaded_by == roles.submitter and version.in_time
-    assert services.archive_path(version.sha256).read_bytes() == archive
+    assert storage.archive_path(version.sha256).read_bytes() == archive
     assert list(version.check_runs.values_list("kind", "state")) == [(CheckKind.UNPACK, State.QUEUED)]
     assert ApiToken.objects.get(user=roles.submitter).last_used_at is not None
     # The status URL answers with the version and its queued unpack.
@@ -256,7 +256,7 @@ def test_oversized_upload_refused_early_with_413(roles, round_, tmp_path, settin
     assert response.status_code == 413
     assert "archives may be at most 1,000 bytes" in response.json()["detail"]
     assert not SubmissionVersion.objects.exists()
-    assert not (services.storage_root() / "archives").exists()  # nothing was stored
+    assert not (storage.storage_root() / "archives").exists()  # nothing was stored
 
 
 def test_archive_over_the_limit_within_the_framing_margin_is_refused_while_streaming(roles, round_, settings):
@@ -266,7 +266,7 @@ def test_archive_over_the_limit_within_the_framing_margin_is_refused_while_strea
     assert response.status_code == 413
     assert "The archive is larger than 1000 bytes." in response.json()["errors"]["archive"]
     assert not SubmissionVersion.objects.exists()
-    stored = services.storage_root()
+    stored = storage.storage_root()
     assert not list(stored.glob("archives/??/*")) and not list(stored.glob("incoming/*"))
 
 
@@ -522,8 +522,8 @@ def test_large_upload_streams_into_the_store_before_any_transaction(roles, round
     assert response.status_code == 201, response.content
     # pytest-django wraps each test in a transaction, so "in_atomic_block" is that one's: one level.
     assert seen == [(StoredUpload, "incoming", connection.in_atomic_block)]
-    assert not list(services.storage_root().glob("incoming/*")), "the upload moved into the store"
-    assert services.archive_path(SubmissionVersion.objects.get().sha256).read_bytes() == data
+    assert not list(storage.storage_root().glob("incoming/*")), "the upload moved into the store"
+    assert storage.archive_path(SubmissionVersion.objects.get().sha256).read_bytes() == data
 
 
 # ---------------------------------------------------------------- staff tokens need MFA

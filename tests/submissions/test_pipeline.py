@@ -9,7 +9,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from submissions import notices, services
+from submissions import notices, services, storage
 from submissions.models import CheckAttempt, CheckKind, CheckRun, Finding, Submission, SubmissionVersion
 from tests.factories import MembershipFactory, OrganisationFactory
 from tests.submissions.factories import open_round, register, submitter_of, tar_gz_of
@@ -71,7 +71,7 @@ def _bad_package(tmp_path) -> bytes:
 def test_upload_creates_immutable_version_and_queues_unpack(round_, org, submitter, tmp_path):
     version = _upload(round_, org, submitter, _bad_package(tmp_path))
     assert version.number == 1 and version.in_time and len(version.sha256) == 64
-    assert services.archive_path(version.sha256).is_file()
+    assert storage.archive_path(version.sha256).is_file()
     assert list(version.check_runs.values_list("kind", "state")) == [(CheckKind.UNPACK, State.QUEUED)]
     again = _upload(round_, org, submitter, _bad_package(tmp_path))
     assert again.number == 2 and again.submission_id == version.submission_id
@@ -109,7 +109,7 @@ def test_malicious_archive_is_rejected_and_bytes_kept(round_, org, submitter, tm
     assert version.state == SubmissionVersion.State.REJECTED and version.verdict == SubmissionVersion.Verdict.FAILED
     finding = Finding.objects.get(run__version=version)
     assert finding.check_id == "unpack.path_traversal" and "points outside the archive" in finding.message
-    assert services.archive_path(version.sha256).read_bytes() == buf.getvalue()
+    assert storage.archive_path(version.sha256).read_bytes() == buf.getvalue()
     assert list(version.check_runs.values_list("kind", flat=True)) == [CheckKind.UNPACK]
 
 
@@ -303,7 +303,7 @@ def test_cancelling_a_running_official_verifier_stops_it(mlperf_dir, round_, org
     services.run_cancel(run=official, actor=submitter)  # running: the worker is asked to stop
     root = services.version_package_root(version)
     with pytest.raises(services.CheckCancelled):
-        services._execute_kind(
+        services.execution._execute_kind(
             CheckKind.OFFICIAL, version, root, "training", "5.1.0", lambda d, t: None,
             lambda: services.run_heartbeat(run_id=official.pk, attempt=1),
         )  # fmt: skip

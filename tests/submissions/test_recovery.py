@@ -89,7 +89,7 @@ def test_queued_run_whose_message_is_lost_is_announced_again_as_a_new_attempt_th
     settings.CHECK_MAX_ATTEMPTS = 2
     settings.CHECK_REQUEUE_AFTER = 60
     _, run, _ = setup
-    monkeypatch.setattr(services, "_messages_waiting", lambda queue: set())  # the broker lost them
+    monkeypatch.setattr(services.reaper, "_messages_waiting", lambda queue: set())  # the broker lost them
     later = timezone.now() + dt.timedelta(seconds=120)
     assert services.runs_reap(now=later)["announced"] == 1
     run.refresh_from_db()
@@ -105,7 +105,7 @@ def test_queued_run_whose_message_is_lost_is_announced_again_as_a_new_attempt_th
 def test_queued_runs_whose_message_waits_in_the_queue_are_not_announced_again(setup, settings, monkeypatch):
     settings.CHECK_REQUEUE_AFTER = 60
     _, run, _ = setup
-    monkeypatch.setattr(services, "_messages_waiting", lambda queue: {(run.pk, 1)})  # waiting in the queue
+    monkeypatch.setattr(services.reaper, "_messages_waiting", lambda queue: {(run.pk, 1)})  # waiting in the queue
     assert services.runs_reap(now=timezone.now() + dt.timedelta(seconds=120))["announced"] == 0
     run.refresh_from_db()
     assert (run.state, run.attempt) == (State.QUEUED, 1)
@@ -149,7 +149,7 @@ def test_non_connection_errors_end_the_run_errored_with_a_finding(setup, monkeyp
     def broken(*args, **kwargs):
         raise error
 
-    monkeypatch.setattr(services, "_execute_unpack", broken)
+    monkeypatch.setattr(services.execution, "_execute_unpack", broken)
     assert services.check_run_execute(run_id=run.pk, attempt=1, worker="w@x") == State.ERRORED
     run.refresh_from_db()
     assert run.state == State.ERRORED and type(error).__name__ in run.message
@@ -162,7 +162,7 @@ def test_connection_errors_are_retried_on_the_same_attempt(setup, monkeypatch):
     def unreachable(*args, **kwargs):
         raise OperationalError("server closed the connection unexpectedly")
 
-    monkeypatch.setattr(services, "_execute_unpack", unreachable)
+    monkeypatch.setattr(services.execution, "_execute_unpack", unreachable)
     with pytest.raises(services.TransientCheckError) as caught:
         services.check_run_execute(run_id=run.pk, attempt=1, worker="w@x")
     assert caught.value.attempt == 1
@@ -221,7 +221,7 @@ def test_heartbeat_thread_beats_while_any_check_kind_works(setup, settings, monk
     """The unpack check reports no progress: the thread alone keeps its heartbeat fresh."""
     settings.WORKER_HEARTBEAT_INTERVAL = 0.05
     _, run, _ = setup
-    real_unpack = services._execute_unpack
+    real_unpack = services.execution._execute_unpack
     seen: list[dt.datetime] = []
 
     def slow_unpack(version):
@@ -234,7 +234,7 @@ def test_heartbeat_thread_beats_while_any_check_kind_works(setup, settings, monk
         seen.append(wait_for(advanced, timeout=10, interval=0.02, what="the run heartbeat to advance"))
         return real_unpack(version)
 
-    monkeypatch.setattr(services, "_execute_unpack", slow_unpack)
+    monkeypatch.setattr(services.execution, "_execute_unpack", slow_unpack)
     assert services.check_run_execute(run_id=run.pk, attempt=1, worker="w@x") == State.PASSED
     assert seen and CheckRun.objects.get(pk=run.pk).kind == CheckKind.UNPACK
 
@@ -255,8 +255,8 @@ def test_heartbeat_thread_notices_when_the_attempt_was_taken_over(setup):
 def test_the_reaper_reads_waiting_messages_from_the_broker(setup, settings):
     """The message of a queued run, published for real, is found in its queue (embedded broker or Redis)."""
     _, run, _ = setup  # its message went out when the upload committed
-    queue = services._queue_of(run)
-    waiting = services._messages_waiting(queue)
+    queue = services.dispatch._queue_of(run)
+    waiting = services.reaper._messages_waiting(queue)
     assert waiting is not None and (run.pk, 1) in waiting
 
 
@@ -266,7 +266,7 @@ def test_a_connection_error_while_claiming_retries_the_message(setup, monkeypatc
     def unreachable(**kwargs):
         raise OperationalError("terminating connection due to administrator command")
 
-    monkeypatch.setattr(services, "run_claim", unreachable)
+    monkeypatch.setattr(services.execution, "run_claim", unreachable)
     with pytest.raises(services.TransientCheckError) as caught:
         services.check_run_execute(run_id=run.pk, attempt=1, worker="w@x")
     assert caught.value.attempt == 1
@@ -301,7 +301,7 @@ def test_a_delivered_retry_waiting_for_its_countdown_counts_as_in_flight(setting
         for tag, value in tags.items():
             client.hset(Channel.unacked_key, tag, value)
             client.zadd(Channel.unacked_index_key, {tag: long_ago})
-        waiting = services._messages_waiting(queue)
+        waiting = services.reaper._messages_waiting(queue)
         assert (91, 1) in waiting and (92, 1) not in waiting
     finally:
         for tag in tags:
@@ -332,7 +332,7 @@ def test_the_task_retries_a_connection_error_in_place_on_the_same_attempt(setup,
 
     _, run, _ = setup
     waits = _task_without_waiting(monkeypatch)
-    real_unpack, failures = services._execute_unpack, []
+    real_unpack, failures = services.execution._execute_unpack, []
 
     def drops_once(version):
         if not failures:
@@ -340,7 +340,7 @@ def test_the_task_retries_a_connection_error_in_place_on_the_same_attempt(setup,
             raise OperationalError("terminating connection due to administrator command")
         return real_unpack(version)
 
-    monkeypatch.setattr(services, "_execute_unpack", drops_once)
+    monkeypatch.setattr(services.execution, "_execute_unpack", drops_once)
     assert tasks.check_run_execute(run_id=run.pk, attempt=1) == State.PASSED
     run.refresh_from_db()
     assert (run.state, run.attempt) == (State.PASSED, 1)
@@ -358,7 +358,7 @@ def test_the_task_gives_a_run_that_keeps_failing_to_the_reaper_after_its_retries
     def unreachable(version):
         raise OperationalError("could not connect to server")
 
-    monkeypatch.setattr(services, "_execute_unpack", unreachable)
+    monkeypatch.setattr(services.execution, "_execute_unpack", unreachable)
     before = timezone.now()
     assert tasks.check_run_execute(run_id=run.pk, attempt=1) == "retries exhausted"
     assert waits == [0.5, 1.0, 2.0, 4.0, 8.0]  # doubling, capped
@@ -367,7 +367,7 @@ def test_the_task_gives_a_run_that_keeps_failing_to_the_reaper_after_its_retries
     # Queued again as of the last failure: the reaper announces it once CHECK_REQUEUE_AFTER has passed
     # with no message in its queue, not before.
     assert run.queued_at >= before
-    monkeypatch.setattr(services, "_messages_waiting", lambda queue: set())
+    monkeypatch.setattr(services.reaper, "_messages_waiting", lambda queue: set())
     assert services.runs_reap(now=run.queued_at + dt.timedelta(seconds=30))["announced"] == 0
     assert services.runs_reap(now=run.queued_at + dt.timedelta(seconds=61))["announced"] == 1
 
@@ -381,7 +381,7 @@ def test_the_task_does_not_retry_what_is_not_transient(setup, monkeypatch):
     def bug(version):
         raise DataError("value too long for type character varying(200)")
 
-    monkeypatch.setattr(services, "_execute_unpack", bug)
+    monkeypatch.setattr(services.execution, "_execute_unpack", bug)
     assert tasks.check_run_execute(run_id=run.pk, attempt=1) == State.ERRORED
     assert waits == []
 
@@ -392,11 +392,11 @@ def test_a_message_on_its_way_to_a_worker_is_not_taken_for_lost(setup, settings,
     settings.CHECK_REQUEUE_AFTER = 60
     _, run, _ = setup
     reads = iter([set(), {(run.pk, 1)}])  # missing at the first look, delivered at the second
-    monkeypatch.setattr(services, "_messages_waiting", lambda queue: next(reads))
-    monkeypatch.setattr(services.time, "sleep", lambda seconds: None)
+    monkeypatch.setattr(services.reaper, "_messages_waiting", lambda queue: next(reads))
+    monkeypatch.setattr(services.reaper.time, "sleep", lambda seconds: None)
     assert services.runs_reap(now=timezone.now() + dt.timedelta(seconds=120))["announced"] == 0
     run.refresh_from_db()
     assert (run.state, run.attempt) == (State.QUEUED, 1)
     # Missing at both looks: announced again as the next attempt.
-    monkeypatch.setattr(services, "_messages_waiting", lambda queue: set())
+    monkeypatch.setattr(services.reaper, "_messages_waiting", lambda queue: set())
     assert services.runs_reap(now=timezone.now() + dt.timedelta(seconds=120))["announced"] == 1

@@ -85,14 +85,14 @@ def test_over_the_limit_while_streaming_is_refused_and_nothing_stays(setup, sett
 def test_upload_refused_when_recording_leaves_no_blob(setup, monkeypatch):
     """The daily limit (or the window) is checked again under the lock; a refusal there removes the blob."""
     round_, org, user, data = setup
-    real_check = services._upload_check
+    real_check = services.uploads._upload_check
 
     def refuse_when_locked(*args, locked, **kwargs):
         if locked:
             raise ValidationError("The submission window closed meanwhile.")
         return real_check(*args, locked=locked, **kwargs)
 
-    monkeypatch.setattr(services, "_upload_check", refuse_when_locked)
+    monkeypatch.setattr(services.uploads, "_upload_check", refuse_when_locked)
     with pytest.raises(ValidationError, match="closed meanwhile"):
         _upload(round_, org, user, data)
     assert _store_is_empty() and not SubmissionVersion.objects.exists()
@@ -103,7 +103,7 @@ def test_same_bytes_are_stored_once_and_a_refused_copy_does_not_remove_them(setu
     first = _upload(round_, org, user, data)
     second = _upload(round_, org, user, data)
     assert first.sha256 == second.sha256 and len(list(storage.storage_root().glob("archives/??/*"))) == 1
-    monkeypatch.setattr(services, "_version_record", lambda **kw: (_ for _ in ()).throw(ValidationError("no")))
+    monkeypatch.setattr(services.uploads, "_version_record", lambda **kw: (_ for _ in ()).throw(ValidationError("no")))
     with pytest.raises(ValidationError):
         _upload(round_, org, user, data)
     assert storage.archive_path(first.sha256).read_bytes() == data
@@ -206,7 +206,7 @@ def test_sweep_waits_for_an_upload_in_flight_and_keeps_its_blob(setup):
         sweeper.start()
         sweeper.join(timeout=0.5)
         assert sweeper.is_alive(), "the sweep must wait for the upload's shared lock"
-        services._version_record(
+        services.uploads._version_record(
             round=round_, organisation=org, division="closed", category="available", name="pkg.tar.gz",
             upload=upload, actor=user, source="api", ip_address=None, now=timezone.now(),
             enforce_rules=True,
