@@ -10,7 +10,12 @@ looks OK" for it alone. Every number and name comes from the round's rule data (
 
 Where the official checker logs an error but keeps the result, the finding is a warning; where it
 raises (and so drops the result, or stops), the finding is an error that says so. Nothing in the
-input is written, and no input makes this module raise."""
+input is written, and no input makes this module raise.
+
+One module over 600 lines on purpose: it is one walk in the official checker's order, section by
+section (marked below), so that it can be read beside the official checker when a new round's rules
+are compared; the values live in the ruleset data, the LoadGen parsing in loadgen.py and the power
+session's rules in power_session.py."""
 
 from __future__ import annotations
 
